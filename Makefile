@@ -1,0 +1,45 @@
+# Parley — set-up, build, test, benchmark. Every target installs missing system packages first,
+# so `make demo` and `make test` work on a fresh Debian/Ubuntu machine.
+SWIFT ?= swift
+APT_PACKAGES := libssl-dev coinor-libclp-dev pkg-config
+BENCH_PACKAGES := coinor-clp
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: all deps bench-deps build release test bench demo clean
+
+all: build
+
+# apt-get update runs only when something is missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make: installing$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+bench-deps: deps
+	$(call apt_install,$(BENCH_PACKAGES))
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: bench-deps release
+	python3 Scripts/bench_solve.py --parley .build/release/parley --out BENCHMARKS.md
+
+demo: build
+	@Scripts/demo.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,612 @@
+import Foundation
+
+/// Reads MPS files (fixed and free format, with QUADOBJ/QMATRIX quadratic objectives) into a
+/// ``LinearProgram``.
+///
+/// Written in Swift rather than calling `Clp_readMps` because users need errors that name the
+/// file and line, and every later layer needs the row and column names. Conventions follow
+/// CPLEX, HiGHS and CLP: the first N row is the objective and later N rows are dropped; an RHS on
+/// the objective row is the negated objective constant; a negative UP bound on a column with no
+/// explicit lower bound makes the lower bound -∞; |value| ≥ ``infinity`` in RHS, RANGES and
+/// BOUNDS means infinite. Integer columns (MARKER or BV/LI/UI) are kept as flags; Parley solves
+/// the LP relaxation.
+public struct MPSReader: Sendable {
+    /// How data lines are split into fields.
+    public enum Format: String, Sendable, CaseIterable {
+        /// Split on white space; a line that does not parse so is retried with fixed columns.
+        case auto
+        /// Split on white space only (names may not contain spaces).
+        case free
+        /// Fixed columns 2–3, 5–12, 15–22, 25–36, 40–47, 50–61 (names may contain spaces).
+        case fixed
+    }
+
+    public var format: Format
+    /// Values at or beyond this magnitude in RHS, RANGES and BOUNDS are read as infinite.
+    public var infinity: Double
+
+    public init(format: Format = .auto, infinity: Double = 1e30) {
+        self.format = format
+        self.infinity = infinity
+    }
+
+    /// Reads the file at `path`.
+    public func read(path: String) throws(ModelFileError) -> LinearProgram {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ModelFileError(file: path, line: nil, message: "cannot read file: \(Self.reason(error))")
+        }
+        return try parse(Array(data), file: path)
+    }
+
+    /// Parses MPS text held in memory; `file` is used in error messages only.
+    public func parse(_ bytes: [UInt8], file: String) throws(ModelFileError) -> LinearProgram {
+        var parser = MPSParser(bytes: bytes, file: file, format: format, infinity: infinity)
+        return try parser.run()
+    }
+
+    /// Parses MPS text held in a string.
+    public func parse(_ text: String, file: String) throws(ModelFileError) -> LinearProgram {
+        try parse(Array(text.utf8), file: file)
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError,
+            underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code))
+        {
+            return String(cString: strerror(code.rawValue))
+        }
+        if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadNoSuchFileError {
+            return "No such file or directory"
+        }
+        return ns.localizedDescription
+    }
+}
+
+/// The parsing state for one file. Each data line is parsed into a ``Line`` action first and
+/// applied only when it parsed completely, so a line that fails in free format can be retried in
+/// fixed format without leaving half its effects behind.
+struct MPSParser {
+    enum Section: String {
+        case none = "", name = "NAME", rows = "ROWS", columns = "COLUMNS", rhs = "RHS", ranges = "RANGES"
+        case bounds = "BOUNDS", quadobj = "QUADOBJ", qmatrix = "QMATRIX", objsense = "OBJSENSE"
+        case objname = "OBJNAME"
+    }
+
+    enum RowType { case objective, free, lessEqual, greaterEqual, equal }
+
+    struct Token {
+        var bytes: ArraySlice<UInt8>
+        var text: String { String(decoding: bytes, as: UTF8.self) }
+    }
+
+    let bytes: [UInt8]
+    let file: String
+    let format: MPSReader.Format
+    let infinity: Double
+
+    var lineNumber = 0
+    var section = Section.none
+    var seen: Set<String> = []
+    var name = ""
+    var sense = ObjectiveSense.minimize
+
+    // Rows. Index -1 marks the objective row, -2 a dropped N row.
+    var objectiveRowName: String?
+    var rowIndex: [String: Int] = [:]
+    var rowNames: [String] = []
+    var rowTypes: [RowType] = []
+    var droppedRows: Set<String> = []
+
+    // Columns.
+    var columnIndex: [String: Int] = [:]
+    var columnNames: [String] = []
+    var objective: [Double] = []
+    var objectiveLine: [Int] = []
+    var isInteger: [Bool] = []
+    var inIntegerBlock = false
+    var entries: [(row: Int, column: Int, value: Double, line: Int)] = []
+
+    // RHS and RANGES.
+    var rhsSet: String?
+    var rhs: [Double] = []
+    var rhsLine: [Int] = []
+    var objectiveConstant = 0.0
+    var rangeSet: String?
+    var range: [Double?] = []
+
+    // Bounds.
+    var boundSet: String?
+    var lower: [Double] = []
+    var upper: [Double] = []
+    var lowerSet: [Bool] = []
+
+    // Quadratic objective.
+    var quadratic: [Int64: Double] = [:]
+    var quadraticLine: [Int64: Int] = [:]
+
+    init(bytes: [UInt8], file: String, format: MPSReader.Format, infinity: Double) {
+        self.bytes = bytes
+        self.file = file
+        self.format = format
+        self.infinity = infinity
+    }
+
+    func fail(_ message: String, line: Int? = nil) -> ModelFileError {
+        ModelFileError(file: file, line: line ?? lineNumber, message: message)
+    }
+
+    mutating func run() throws(ModelFileError) -> LinearProgram {
+        var start = 0
+        var ended = false
+        let count = bytes.count
+        while start < count && !ended {
+            var end = start
+            while end < count && bytes[end] != 0x0A { end += 1 }
+            lineNumber += 1
+            var lineEnd = end
+            if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            let line = bytes[start..<lineEnd]
+            start = end + 1
+            ended = try handle(line: line)
+        }
+        if !ended {
+            if !seen.contains("ROWS") { throw fail("missing ROWS section", line: nil) }
+            if !seen.contains("COLUMNS") { throw fail("missing COLUMNS section", line: nil) }
+            throw fail("missing ENDATA: the file ends after line \(lineNumber) (truncated?)", line: nil)
+        }
+        return try finish()
+    }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+
+    static func split(_ line: ArraySlice<UInt8>) -> [Token] {
+        var tokens: [Token] = []
+        var i = line.startIndex
+        while i < line.endIndex {
+            while i < line.endIndex && isSpace(line[i]) { i += 1 }
+            if i == line.endIndex { break }
+            let s = i
+            while i < line.endIndex && !isSpace(line[i]) { i += 1 }
+            tokens.append(Token(bytes: line[s..<i]))
+        }
+        return tokens
+    }
+
+    /// Fixed-format fields 1–6 (1-based columns 2–3, 5–12, 15–22, 25–36, 40–47, 50–61), trimmed;
+    /// blank fields are left out, which gives the same shapes as free format.
+    static func fixedFields(_ line: ArraySlice<UInt8>) -> [Token] {
+        let spans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)]
+        var tokens: [Token] = []
+        for (a, b) in spans {
+            let lo = line.startIndex + a
+            if lo >= line.endIndex { break }
+            let hi = min(line.startIndex + b, line.endIndex)
+            var s = lo
+            var e = hi
+            while s < e && isSpace(line[s]) { s += 1 }
+            while e > s && isSpace(line[e - 1]) { e -= 1 }
+            if s < e { tokens.append(Token(bytes: line[s..<e])) }
+        }
+        return tokens
+    }
+
+    /// Handles one line; returns true at ENDATA.
+    mutating func handle(line: ArraySlice<UInt8>) throws(ModelFileError) -> Bool {
+        guard let first = line.first else { return false }
+        if first == UInt8(ascii: "*") { return false }
+        if !Self.isSpace(first) {
+            return try header(Self.split(line))
+        }
+        let free = Self.split(line)
+        if free.isEmpty { return false }
+        switch format {
+        case .free:
+            try apply(parse(free))
+        case .fixed:
+            try apply(parse(Self.fixedFields(line)))
+        case .auto:
+            do {
+                try apply(parse(free))
+            } catch let freeError {
+                // A name with a space in it only parses in fixed columns; otherwise the
+                // free-format message is the clearer one.
+                guard let action = try? parse(Self.fixedFields(line)) else { throw freeError }
+                try apply(action)
+            }
+        }
+        return false
+    }
+
+    mutating func header(_ tokens: [Token]) throws(ModelFileError) -> Bool {
+        let keyword = tokens[0].text.uppercased()
+        if keyword == "ENDATA" {
+            if !seen.contains("ROWS") { throw fail("missing ROWS section before ENDATA") }
+            if !seen.contains("COLUMNS") { throw fail("missing COLUMNS section before ENDATA") }
+            return true
+        }
+        guard let next = Section(rawValue: keyword), next != .none else {
+            throw fail("unknown section '\(tokens[0].text)'")
+        }
+        if seen.contains(keyword) && next != .objsense {
+            throw fail("section \(keyword) appears twice")
+        }
+        let order: [Section] = [.rows, .columns, .rhs, .ranges, .bounds]
+        if let i = order.firstIndex(of: next) {
+            for later in order[(i + 1)...] where seen.contains(later.rawValue) {
+                throw fail("section \(keyword) must come before \(later.rawValue)")
+            }
+            if next != .rows && !seen.contains("ROWS") {
+                throw fail("section \(keyword) before ROWS")
+            }
+            if next != .rows && next != .columns && !seen.contains("COLUMNS") {
+                throw fail("section \(keyword) before COLUMNS")
+            }
+        }
+        if next == .quadobj || next == .qmatrix {
+            if !seen.contains("COLUMNS") { throw fail("section \(keyword) before COLUMNS") }
+        }
+        seen.insert(keyword)
+        section = next
+        switch next {
+        case .name:
+            name = tokens.dropFirst().map(\.text).joined(separator: " ")
+        case .objsense where tokens.count > 1:
+            sense = try parseSense(tokens[1])
+            section = .none
+        case .columns:
+            prepareColumnsSection()
+        default:
+            break
+        }
+        return false
+    }
+
+    func parseSense(_ token: Token) throws(ModelFileError) -> ObjectiveSense {
+        switch token.text.uppercased() {
+        case "MAX", "MAXIMIZE", "MAXIMISE": return .maximize
+        case "MIN", "MINIMIZE", "MINIMISE": return .minimize
+        default: throw fail("unknown objective sense '\(token.text)' (expected MAX or MIN)")
+        }
+    }
+
+    mutating func prepareColumnsSection() {
+        rhs = Array(repeating: 0, count: rowNames.count)
+        rhsLine = Array(repeating: 0, count: rowNames.count)
+        range = Array(repeating: nil, count: rowNames.count)
+    }
+
+    // MARK: Data lines
+
+    enum Line {
+        case row(String, RowType)
+        case entries(column: String, [(Int, Double)], objective: Double?)
+        case marker(integer: Bool)
+        case rhs(set: String?, [(String, Int, Double)])
+        case ranges(set: String?, [(Int, Double)])
+        case bound(set: String?, type: String, column: Int, value: Double?)
+        case quadratic(Int, Int, Double)
+        case sense(ObjectiveSense)
+        case ignored
+    }
+
+    func number(_ token: Token, what: String) throws(ModelFileError) -> Double {
+        let value: Double? = token.bytes.withUnsafeBufferPointer { buffer in
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: buffer.count + 1) { tmp in
+                for (k, b) in buffer.enumerated() { tmp[k] = CChar(bitPattern: b) }
+                tmp[buffer.count] = 0
+                var end: UnsafeMutablePointer<CChar>?
+                let v = strtod(tmp.baseAddress!, &end)
+                guard let end, end - tmp.baseAddress! == buffer.count, buffer.count > 0 else { return nil }
+                return v
+            }
+        }
+        guard let value else { throw fail("bad number '\(token.text)' for \(what)") }
+        guard value.isFinite else { throw fail("\(what) is '\(token.text)', which is not a finite number") }
+        return value
+    }
+
+    func row(_ token: Token, in sectionName: String) throws(ModelFileError) -> Int? {
+        let n = token.text
+        if let i = rowIndex[n] { return i }
+        if n == objectiveRowName { return -1 }
+        if droppedRows.contains(n) { return nil }
+        throw fail("unknown row '\(n)' in \(sectionName)")
+    }
+
+    func column(_ token: Token, in sectionName: String) throws(ModelFileError) -> Int {
+        guard let j = columnIndex[token.text] else { throw fail("unknown column '\(token.text)' in \(sectionName)") }
+        return j
+    }
+
+    func parse(_ t: [Token]) throws(ModelFileError) -> Line {
+        switch section {
+        case .none, .name, .objname:
+            if section == .objname { return .ignored }
+            throw fail("data line outside any section")
+        case .objsense:
+            guard t.count == 1 else { throw fail("OBJSENSE takes one word, MAX or MIN") }
+            return .sense(try parseSense(t[0]))
+        case .rows:
+            guard t.count == 2 else { throw fail("ROWS line needs a type and a name, found \(t.count) fields") }
+            let type: RowType
+            switch t[0].text.uppercased() {
+            case "N": type = .free
+            case "L": type = .lessEqual
+            case "G": type = .greaterEqual
+            case "E": type = .equal
+            default: throw fail("unknown row type '\(t[0].text)' (expected N, L, G or E)")
+            }
+            let n = t[1].text
+            if rowIndex[n] != nil || n == objectiveRowName || droppedRows.contains(n) {
+                throw fail("duplicate row '\(n)'")
+            }
+            return .row(n, type)
+        case .columns:
+            if t.count >= 3, t[1].text.uppercased() == "'MARKER'" {
+                switch t[2].text.uppercased() {
+                case "'INTORG'": return .marker(integer: true)
+                case "'INTEND'": return .marker(integer: false)
+                default: throw fail("unknown MARKER '\(t[2].text)' (expected 'INTORG' or 'INTEND')")
+                }
+            }
+            guard t.count == 3 || t.count == 5 else {
+                throw fail("COLUMNS line needs a column and one or two (row, value) pairs, found \(t.count) fields")
+            }
+            var pairs: [(Int, Double)] = []
+            var objectiveValue: Double?
+            for k in stride(from: 1, to: t.count, by: 2) {
+                let r = try row(t[k], in: "COLUMNS")
+                let v = try number(t[k + 1], what: "coefficient of column '\(t[0].text)' in row '\(t[k].text)'")
+                guard let r else { continue }
+                if r == -1 {
+                    if objectiveValue != nil { throw fail("duplicate entry for column '\(t[0].text)' in row '\(t[k].text)'") }
+                    objectiveValue = v
+                } else {
+                    if pairs.contains(where: { $0.0 == r }) {
+                        throw fail("duplicate entry for column '\(t[0].text)' in row '\(t[k].text)'")
+                    }
+                    pairs.append((r, v))
+                }
+            }
+            return .entries(column: t[0].text, pairs, objective: objectiveValue)
+        case .rhs, .ranges:
+            let name = section == .rhs ? "RHS" : "RANGES"
+            guard (2...5).contains(t.count) else {
+                throw fail("\(name) line needs an optional set name and one or two (row, value) pairs, found \(t.count) fields")
+            }
+            let hasSet = t.count % 2 == 1
+            let set = hasSet ? t[0].text : nil
+            var values: [(String, Int, Double)] = []
+            for k in stride(from: hasSet ? 1 : 0, to: t.count, by: 2) {
+                let r = try row(t[k], in: name)
+                let v = try number(t[k + 1], what: "\(name) value of row '\(t[k].text)'")
+                guard let r else { continue }
+                values.append((t[k].text, r, v))
+            }
+            if section == .rhs { return .rhs(set: set, values) }
+            if let objective = values.first(where: { $0.1 == -1 }) {
+                throw fail("RANGES entry for the objective row '\(objective.0)'")
+            }
+            return .ranges(set: set, values.map { ($0.1, $0.2) })
+        case .bounds:
+            guard t.count >= 2 else { throw fail("BOUNDS line needs a type, an optional set name and a column") }
+            let type = t[0].text.uppercased()
+            let needsValue: Bool
+            switch type {
+            case "UP", "LO", "FX", "LI", "UI": needsValue = true
+            case "FR", "MI", "PL", "BV": needsValue = false
+            case "SC": throw fail("semi-continuous bound (SC) is not supported")
+            default: throw fail("unknown bound type '\(t[0].text)' (expected UP, LO, FX, FR, MI, PL, BV, LI or UI)")
+            }
+            let hasSet: Bool
+            switch (needsValue, t.count) {
+            case (true, 4):
+                hasSet = true
+            case (false, 3) where columnIndex[t[1].text] == nil || columnIndex[t[2].text] != nil:
+                hasSet = true
+            case (true, 3), (false, 2): hasSet = false
+            case (false, 3): hasSet = false  // "BV col value" with a value and no set name
+            case (false, 4): hasSet = true
+            default: throw fail("BOUNDS line of type \(type) has \(t.count) fields")
+            }
+            let c = try column(t[hasSet ? 2 : 1], in: "BOUNDS")
+            let valueIndex = hasSet ? 3 : 2
+            var value: Double?
+            if valueIndex < t.count {
+                value = try number(t[valueIndex], what: "\(type) bound of column '\(t[hasSet ? 2 : 1].text)'")
+            }
+            return .bound(set: hasSet ? t[1].text : nil, type: type, column: c, value: value)
+        case .quadobj, .qmatrix:
+            guard t.count == 3 else { throw fail("\(section.rawValue) line needs two columns and a value, found \(t.count) fields") }
+            let i = try column(t[0], in: section.rawValue)
+            let j = try column(t[1], in: section.rawValue)
+            let v = try number(t[2], what: "quadratic coefficient of ('\(t[0].text)', '\(t[1].text)')")
+            return .quadratic(i, j, v)
+        }
+    }
+
+    mutating func apply(_ line: Line) throws(ModelFileError) {
+        switch line {
+        case .ignored:
+            break
+        case .sense(let s):
+            sense = s
+        case .row(let n, let type):
+            if type == .free {
+                if objectiveRowName == nil { objectiveRowName = n } else { droppedRows.insert(n) }
+            } else {
+                rowIndex[n] = rowNames.count
+                rowNames.append(n)
+                rowTypes.append(type)
+            }
+        case .marker(let integer):
+            inIntegerBlock = integer
+        case .entries(let columnName, let pairs, let objectiveValue):
+            var j = columnIndex[columnName] ?? -1
+            if j < 0 {
+                j = columnNames.count
+                columnIndex[columnName] = j
+                columnNames.append(columnName)
+                objective.append(0)
+                objectiveLine.append(0)
+                isInteger.append(inIntegerBlock)
+            }
+            if let objectiveValue {
+                if objectiveLine[j] != 0 {
+                    throw fail(
+                        "duplicate entry for column '\(columnName)' in row '\(objectiveRowName ?? "")' "
+                            + "(first at line \(objectiveLine[j]))")
+                }
+                objective[j] = objectiveValue
+                objectiveLine[j] = lineNumber
+            }
+            for (r, v) in pairs { entries.append((r, j, v, lineNumber)) }
+        case .rhs(let set, let values):
+            if rhsSet == nil { rhsSet = set ?? "" }
+            guard rhsSet == (set ?? "") else { return }  // only the first RHS set is used
+            for (n, r, v) in values {
+                if r == -1 {
+                    objectiveConstant = -v
+                    continue
+                }
+                if rhsLine[r] != 0 { throw fail("duplicate RHS for row '\(n)' (first at line \(rhsLine[r]))") }
+                rhs[r] = v
+                rhsLine[r] = lineNumber
+            }
+        case .ranges(let set, let values):
+            if rangeSet == nil { rangeSet = set ?? "" }
+            guard rangeSet == (set ?? "") else { return }
+            for (r, v) in values {
+                if range[r] != nil { throw fail("duplicate RANGES entry for row '\(rowNames[r])'") }
+                range[r] = v
+            }
+        case .bound(let set, let type, let j, let value):
+            if lower.isEmpty {
+                lower = Array(repeating: 0, count: columnNames.count)
+                upper = Array(repeating: .infinity, count: columnNames.count)
+                lowerSet = Array(repeating: false, count: columnNames.count)
+            }
+            if boundSet == nil { boundSet = set ?? "" }
+            guard boundSet == (set ?? "") else { return }
+            let v = value.map { abs($0) >= infinity ? ($0 > 0 ? Double.infinity : -.infinity) : $0 }
+            switch type {
+            case "UP", "UI":
+                upper[j] = v!
+                if v! < 0 && !lowerSet[j] { lower[j] = -.infinity }
+                if type == "UI" { isInteger[j] = true }
+            case "LO", "LI":
+                lower[j] = v!
+                lowerSet[j] = true
+                if type == "LI" { isInteger[j] = true }
+            case "FX":
+                lower[j] = v!
+                upper[j] = v!
+                lowerSet[j] = true
+            case "FR":
+                lower[j] = -.infinity
+                upper[j] = .infinity
+                lowerSet[j] = true
+            case "MI":
+                lower[j] = -.infinity
+                lowerSet[j] = true
+            case "PL":
+                upper[j] = .infinity
+            case "BV":
+                lower[j] = 0
+                upper[j] = 1
+                lowerSet[j] = true
+                isInteger[j] = true
+            default:
+                break
+            }
+        case .quadratic(let i, let j, let v):
+            let key = Int64(min(i, j)) << 32 | Int64(max(i, j))
+            if section == .quadobj {
+                if let first = quadraticLine[key] {
+                    throw fail(
+                        "duplicate QUADOBJ entry for ('\(columnNames[i])', '\(columnNames[j])') (first at line \(first)); "
+                            + "QUADOBJ lists each off-diagonal pair once")
+                }
+                quadratic[key] = v
+            } else {
+                // QMATRIX lists the full symmetric matrix: each off-diagonal pair twice.
+                quadratic[key, default: 0] += i == j ? v : v / 2
+            }
+            quadraticLine[key] = lineNumber
+        }
+    }
+
+    // MARK: Assembly
+
+    mutating func finish() throws(ModelFileError) -> LinearProgram {
+        guard objectiveRowName != nil else { throw fail("no objective row: ROWS has no N row", line: nil) }
+        let m = rowNames.count
+        let n = columnNames.count
+        if rhs.isEmpty { prepareColumnsSection() }
+        if lower.isEmpty {
+            lower = Array(repeating: 0, count: n)
+            upper = Array(repeating: .infinity, count: n)
+        }
+        // Column-major order with a stable sort by row finds duplicates and keeps their lines.
+        entries.sort { ($0.column, $0.row, $0.line) < ($1.column, $1.row, $1.line) }
+        var starts = Array(repeating: 0, count: n + 1)
+        var rows: [Int] = []
+        var values: [Double] = []
+        rows.reserveCapacity(entries.count)
+        values.reserveCapacity(entries.count)
+        var previous: (row: Int, column: Int, line: Int)? = nil
+        for e in entries {
+            if let p = previous, p.row == e.row, p.column == e.column {
+                throw fail(
+                    "duplicate entry for column '\(columnNames[e.column])' in row '\(rowNames[e.row])' "
+                        + "(first at line \(p.line))", line: e.line)
+            }
+            previous = (e.row, e.column, e.line)
+            starts[e.column + 1] += 1
+            if e.value != 0 {
+                rows.append(e.row)
+                values.append(e.value)
+            } else {
+                starts[e.column + 1] -= 1
+            }
+        }
+        for j in 0..<n { starts[j + 1] += starts[j] }
+
+        var rowLower = Array(repeating: -Double.infinity, count: m)
+        var rowUpper = Array(repeating: Double.infinity, count: m)
+        func finite(_ v: Double) -> Double { abs(v) >= infinity ? (v > 0 ? .infinity : -.infinity) : v }
+        for i in 0..<m {
+            let b = finite(rhs[i])
+            switch rowTypes[i] {
+            case .lessEqual: rowUpper[i] = b
+            case .greaterEqual: rowLower[i] = b
+            case .equal:
+                rowLower[i] = b
+                rowUpper[i] = b
+            case .objective, .free: break
+            }
+            guard let r = range[i] else { continue }
+            let width = abs(finite(r))
+            switch rowTypes[i] {
+            case .lessEqual: rowLower[i] = b - width
+            case .greaterEqual: rowUpper[i] = b + width
+            case .equal:
+                if r >= 0 { rowUpper[i] = b + width } else { rowLower[i] = b - width }
+            case .objective, .free: break
+            }
+        }
+        let terms = quadratic.sorted { $0.key < $1.key }.compactMap { key, value -> QuadraticTerm? in
+            value == 0 ? nil : QuadraticTerm(row: Int(key >> 32), column: Int(key & 0xFFFF_FFFF), value: value)
+        }
+        return LinearProgram(
+            name: name, sense: sense, objectiveName: objectiveRowName ?? "obj", objective: objective,
+            objectiveConstant: objectiveConstant, quadratic: terms,
+            matrix: SparseMatrix(rowCount: m, columnStarts: starts, rowIndices: rows, values: values),
+            columnLower: lower, columnUpper: upper, rowLower: rowLower, rowUpper: rowUpper,
+            columnNames: columnNames, rowNames: rowNames, isInteger: isInteger)
+    }
+}

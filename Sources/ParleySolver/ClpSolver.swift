@@ -1,0 +1,290 @@
+import CClp
+import Foundation
+import ParleyModel
+
+/// COIN-OR CLP behind ``LinearSolver``: the only type in Parley that touches CLP.
+///
+/// Owns one `Clp_Simplex` for its whole life and frees it in `deinit`. The model is always handed
+/// to CLP as a minimisation (a maximisation's objective is negated on the way in and the
+/// objective, duals and reduced costs negated on the way out), so CLP's own sign conventions
+/// never leak. LPs solve cold with dual simplex (after presolve), warm with primal simplex after
+/// objective changes or new columns and with dual simplex after bound changes or new rows. QPs
+/// always use primal simplex: CLP's dual ignores a quadratic objective.
+///
+/// Not `Sendable`: a CLP model must be used from one thread at a time. Callers that share one
+/// across tasks put it inside an actor.
+public final class ClpSolver: LinearSolver {
+    private enum Pending { case none, cold, objective, bounds, both }
+
+    private let model: UnsafeMutableRawPointer
+    private let sense: ObjectiveSense
+    private let constant: Double
+    private var pending = Pending.cold
+    private var quadratic: Bool
+    public let settings: SolverSettings
+
+    public var rowCount: Int { Int(Clp_numberRows(model)) }
+    public var columnCount: Int { Int(Clp_numberColumns(model)) }
+
+    /// Loads `program` into a new CLP model.
+    public init(program: LinearProgram, settings: SolverSettings = SolverSettings()) throws(SolverError) {
+        try settings.validate()
+        try Self.check(program)
+        guard let model = Clp_newModel() else { fatalError("Clp_newModel returned NULL (out of memory)") }
+        self.model = model
+        self.sense = program.sense
+        self.constant = program.objectiveConstant
+        self.quadratic = program.isQuadratic
+        self.settings = settings
+        Clp_setLogLevel(model, Int32(settings.logLevel))
+        let flip = program.sense == .maximize ? -1.0 : 1.0
+        let starts = program.matrix.columnStarts.map { Int32($0) }
+        let indices = program.matrix.rowIndices.map { Int32($0) }
+        let objective = program.objective.map { flip * $0 }
+        Clp_loadProblem(
+            model, Int32(program.columnCount), Int32(program.rowCount), starts, indices, program.matrix.values,
+            program.columnLower.map(Self.clp), program.columnUpper.map(Self.clp), objective,
+            program.rowLower.map(Self.clp), program.rowUpper.map(Self.clp))
+        Clp_setOptimizationDirection(model, 1)
+        if program.isQuadratic { loadQuadratic(program.quadratic, flip: flip) }
+        Clp_setMaximumIterations(model, Int32(clamping: settings.maximumIterations))
+        if settings.maximumSeconds.isFinite { Clp_setMaximumSeconds(model, settings.maximumSeconds) }
+        Clp_setPrimalTolerance(model, settings.primalTolerance)
+        Clp_setDualTolerance(model, settings.dualTolerance)
+    }
+
+    deinit {
+        Clp_deleteModel(model)
+    }
+
+    /// CLP marks infinite bounds with DBL_MAX.
+    private static func clp(_ value: Double) -> Double {
+        value.isInfinite ? (value > 0 ? Double.greatestFiniteMagnitude : -Double.greatestFiniteMagnitude) : value
+    }
+
+    private static func check(_ program: LinearProgram) throws(SolverError) {
+        func finite(_ values: [Double], _ what: String) throws(SolverError) {
+            if let k = values.firstIndex(where: { !$0.isFinite }) {
+                throw .invalidModel("\(what) \(k) is \(values[k])")
+            }
+        }
+        try finite(program.objective, "objective coefficient")
+        try finite(program.matrix.values, "matrix entry")
+        try finite(program.quadratic.map(\.value), "quadratic entry")
+        for (what, values) in [("column lower bound", program.columnLower), ("row lower bound", program.rowLower)] {
+            if let k = values.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
+                throw .invalidModel("\(what) \(k) is \(values[k])")
+            }
+        }
+        for (what, values) in [("column upper bound", program.columnUpper), ("row upper bound", program.rowUpper)] {
+            if let k = values.firstIndex(where: { $0.isNaN || $0 == -.infinity }) {
+                throw .invalidModel("\(what) \(k) is \(values[k])")
+            }
+        }
+        if program.quadratic.contains(where: { $0.row >= program.columnCount || $0.column >= program.columnCount }) {
+            throw .invalidModel("quadratic entry outside the columns")
+        }
+    }
+
+    private func loadQuadratic(_ terms: [QuadraticTerm], flip: Double) {
+        // CLP takes Q column-wise with each off-diagonal entry once (either triangle).
+        let n = columnCount
+        var counts = Array(repeating: Int32(0), count: n + 1)
+        for t in terms { counts[t.column + 1] += 1 }
+        for j in 0..<n { counts[j + 1] += counts[j] }
+        var next = counts
+        var rows = Array(repeating: Int32(0), count: terms.count)
+        var values = Array(repeating: 0.0, count: terms.count)
+        for t in terms {
+            let k = Int(next[t.column])
+            rows[k] = Int32(t.row)
+            values[k] = flip * t.value
+            next[t.column] += 1
+        }
+        Clp_loadQuadraticObjective(model, Int32(n), counts, rows, values)
+    }
+
+    public func setObjective(_ coefficients: [Double]) throws(SolverError) {
+        guard coefficients.count == columnCount else {
+            throw .dimensionMismatch("objective has \(coefficients.count) entries for \(columnCount) columns")
+        }
+        if let bad = coefficients.firstIndex(where: { !$0.isFinite }) {
+            throw .invalidModel("objective coefficient \(bad) is \(coefficients[bad])")
+        }
+        let flip = sense == .maximize ? -1.0 : 1.0
+        Clp_chgObjCoefficients(model, coefficients.map { flip * $0 })
+        mark(.objective)
+    }
+
+    public func setQuadraticObjective(_ terms: [QuadraticTerm]) throws(SolverError) {
+        if let bad = terms.first(where: { !$0.value.isFinite || $0.column >= columnCount }) {
+            throw .invalidModel("quadratic entry (\(bad.row), \(bad.column)) = \(bad.value)")
+        }
+        loadQuadratic(terms, flip: sense == .maximize ? -1.0 : 1.0)
+        quadratic = !terms.isEmpty
+        mark(.objective)
+    }
+
+    public func setColumnBounds(_ column: Int, lower: Double, upper: Double) throws(SolverError) {
+        guard (0..<columnCount).contains(column) else { throw .dimensionMismatch("no column \(column)") }
+        guard !lower.isNaN, !upper.isNaN, lower != .infinity, upper != -.infinity else {
+            throw .invalidModel("bounds [\(lower), \(upper)] for column \(column)")
+        }
+        Clp_chgColumnLower(model, columnBoundsArray(column, lower, Clp_getColLower(model)))
+        Clp_chgColumnUpper(model, columnBoundsArray(column, upper, Clp_getColUpper(model)))
+        mark(.bounds)
+    }
+
+    private func columnBoundsArray(_ j: Int, _ value: Double, _ current: UnsafePointer<Double>?) -> [Double] {
+        var values = Array(UnsafeBufferPointer(start: current, count: columnCount))
+        values[j] = Self.clp(value)
+        return values
+    }
+
+    public func setRowBounds(_ row: Int, lower: Double, upper: Double) throws(SolverError) {
+        guard (0..<rowCount).contains(row) else { throw .dimensionMismatch("no row \(row)") }
+        guard !lower.isNaN, !upper.isNaN, lower != .infinity, upper != -.infinity else {
+            throw .invalidModel("bounds [\(lower), \(upper)] for row \(row)")
+        }
+        var lows = Array(UnsafeBufferPointer(start: Clp_getRowLower(model), count: rowCount))
+        var ups = Array(UnsafeBufferPointer(start: Clp_getRowUpper(model), count: rowCount))
+        lows[row] = Self.clp(lower)
+        ups[row] = Self.clp(upper)
+        Clp_chgRowLower(model, lows)
+        Clp_chgRowUpper(model, ups)
+        mark(.bounds)
+    }
+
+    public func addColumns(_ columns: [NewColumn]) throws(SolverError) {
+        guard !columns.isEmpty else { return }
+        let m = rowCount
+        let flip = sense == .maximize ? -1.0 : 1.0
+        var starts: [Int32] = [0]
+        var rows: [Int32] = []
+        var values: [Double] = []
+        for c in columns {
+            guard c.rows.count == c.values.count, c.rows.allSatisfy({ (0..<m).contains($0) }) else {
+                throw .dimensionMismatch("a new column names rows outside 0..<\(m)")
+            }
+            guard c.objective.isFinite, c.values.allSatisfy(\.isFinite), !c.lower.isNaN, !c.upper.isNaN else {
+                throw .invalidModel("a new column has a value that is not finite")
+            }
+            rows += c.rows.map { Int32($0) }
+            values += c.values
+            starts.append(Int32(rows.count))
+        }
+        Clp_addColumns(
+            model, Int32(columns.count), columns.map { Self.clp($0.lower) }, columns.map { Self.clp($0.upper) },
+            columns.map { flip * $0.objective }, starts, rows, values)
+        mark(.objective)
+    }
+
+    public func addRows(_ newRows: [NewRow]) throws(SolverError) {
+        guard !newRows.isEmpty else { return }
+        let n = columnCount
+        var starts: [Int32] = [0]
+        var columns: [Int32] = []
+        var values: [Double] = []
+        for r in newRows {
+            guard r.columns.count == r.values.count, r.columns.allSatisfy({ (0..<n).contains($0) }) else {
+                throw .dimensionMismatch("a new row names columns outside 0..<\(n)")
+            }
+            guard r.values.allSatisfy(\.isFinite), !r.lower.isNaN, !r.upper.isNaN else {
+                throw .invalidModel("a new row has a value that is not finite")
+            }
+            columns += r.columns.map { Int32($0) }
+            values += r.values
+            starts.append(Int32(columns.count))
+        }
+        Clp_addRows(
+            model, Int32(newRows.count), newRows.map { Self.clp($0.lower) }, newRows.map { Self.clp($0.upper) },
+            starts, columns, values)
+        mark(.bounds)
+    }
+
+    private func mark(_ change: Pending) {
+        switch (pending, change) {
+        case (.cold, _): break
+        case (.none, _): pending = change
+        case (.objective, .bounds), (.bounds, .objective): pending = .both
+        default: break
+        }
+    }
+
+    public func solve() -> SolveResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let choice = pending
+        pending = .none
+        if quadratic {
+            Clp_primal(model, 0)
+        } else {
+            switch choice {
+            case .cold: Clp_initialDualSolve(model)
+            case .objective, .both: Clp_primal(model, 0)
+            case .none, .bounds: Clp_dual(model, 0)
+            }
+        }
+        var iterations = Int(Clp_numberIterations(model))
+        var status = mapStatus()
+        var ray: [Double]? = nil
+        if status == .unbounded {
+            ray = unboundedRay()
+            if ray == nil && !quadratic {
+                // Dual simplex proves unboundedness without a primal ray; primal simplex gives one.
+                Clp_primal(model, 0)
+                iterations += Int(Clp_numberIterations(model))
+                status = mapStatus()
+                ray = status == .unbounded ? unboundedRay() : nil
+            }
+        }
+        if status == .error && !quadratic && choice != .cold {
+            // A warm start that went numerically wrong: one cold retry, as the anchors recommend.
+            Clp_initialSolve(model)
+            iterations += Int(Clp_numberIterations(model))
+            status = mapStatus()
+        }
+        let flip = sense == .maximize ? -1.0 : 1.0
+        let n = columnCount
+        let m = rowCount
+        func copy(_ p: UnsafePointer<Double>?, _ count: Int, scale: Double = 1) -> [Double] {
+            guard let p else { return Array(repeating: 0, count: count) }
+            return (0..<count).map { scale * p[$0] }
+        }
+        let objective = flip * Clp_getObjValue(model) + constant
+        return SolveResult(
+            status: status,
+            objective: objective,
+            primal: copy(Clp_getColSolution(model), n),
+            rowActivity: copy(Clp_getRowActivity(model), m),
+            rowDuals: copy(Clp_getRowPrice(model), m, scale: flip),
+            reducedCosts: copy(Clp_getReducedCost(model), n, scale: flip),
+            unboundedRay: ray,
+            iterations: iterations,
+            seconds: (clock.now - start).seconds)
+    }
+
+    private func mapStatus() -> SolveStatus {
+        switch Clp_status(model) {
+        case 0: return .optimal
+        case 1: return .infeasible
+        case 2: return .unbounded
+        case 3: return Clp_isIterationLimitReached(model) != 0 ? .iterationLimit : .timeLimit
+        default: return .error
+        }
+    }
+
+    private func unboundedRay() -> [Double]? {
+        guard let p = Clp_unboundedRay(model) else { return nil }
+        defer { Clp_freeRay(model, p) }
+        return (0..<columnCount).map { p[$0] }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}
