@@ -1,0 +1,234 @@
+import ParleyModel
+import ParleySolver
+import Testing
+
+/// The conformance suite every ``LinearSolver`` backend must pass. Each backend is one entry of
+/// `backends`; the optima below are derived by hand in the comments.
+@Suite struct ConformanceTests {
+    typealias Factory = @Sendable (LinearProgram) throws -> any LinearSolver
+    static let backends: [(String, Factory)] = [("clp", { try ClpSolver(program: $0) })]
+    static let tight = 1e-9
+
+    static func lp(
+        sense: ObjectiveSense = .minimize, c: [Double], rows: [[Double]], rowLower: [Double], rowUpper: [Double],
+        lower: [Double]? = nil, upper: [Double]? = nil, quadratic: [QuadraticTerm] = []
+    ) -> LinearProgram {
+        var triplets: [(row: Int, column: Int, value: Double)] = []
+        for (i, r) in rows.enumerated() { for (j, v) in r.enumerated() where v != 0 { triplets.append((i, j, v)) } }
+        return LinearProgram(
+            sense: sense, objective: c, quadratic: quadratic,
+            matrix: SparseMatrix(rowCount: rows.count, columnCount: c.count, triplets: triplets),
+            columnLower: lower ?? Array(repeating: 0, count: c.count),
+            columnUpper: upper ?? Array(repeating: .infinity, count: c.count),
+            rowLower: rowLower, rowUpper: rowUpper)
+    }
+
+    /// min -x - y  s.t.  x + 2y <= 4,  3x + y <= 6,  x, y >= 0.
+    /// Both rows bind: x = 8/5, y = 6/5, objective -14/5. Duals from c - Aᵀy = 0:
+    /// -1 = y1 + 3 y2, -1 = 2 y1 + y2  =>  y1 = -2/5, y2 = -1/5 (<= 0 on binding <= rows, minimising).
+    @Test(arguments: backends.map(\.0))
+    func smallMinimisationWithDuals(_ backend: String) throws {
+        let solver = try Self.make(backend, Self.lp(c: [-1, -1], rows: [[1, 2], [3, 1]], rowLower: [-.infinity, -.infinity], rowUpper: [4, 6]))
+        let r = solver.solve()
+        #expect(r.status == .optimal)
+        #expect(abs(r.objective - (-2.8)) < Self.tight)
+        #expect(abs(r.primal[0] - 1.6) < Self.tight && abs(r.primal[1] - 1.2) < Self.tight)
+        #expect(abs(r.rowDuals[0] - (-0.4)) < Self.tight && abs(r.rowDuals[1] - (-0.2)) < Self.tight)
+        #expect(abs(r.reducedCosts[0]) < Self.tight && abs(r.reducedCosts[1]) < Self.tight)
+    }
+
+    /// max 3x + 2y  s.t.  x + y <= 4,  x + 3y <= 9,  0 <= x <= 3.
+    /// x at its bound 3, then y = 1 from row 1; row 2 has slack (6 < 9). Objective 11.
+    /// In the model's (max) sense g - Aᵀy = d: for basic y, 2 = y1 => y1 = 2 (>= 0: a binding <= row
+    /// in a maximisation); d_x = 3 - 2 = 1 > 0 at its upper bound.
+    @Test(arguments: backends.map(\.0))
+    func smallMaximisationWithDuals(_ backend: String) throws {
+        let solver = try Self.make(
+            backend,
+            Self.lp(sense: .maximize, c: [3, 2], rows: [[1, 1], [1, 3]], rowLower: [-.infinity, -.infinity], rowUpper: [4, 9], upper: [3, .infinity]))
+        let r = solver.solve()
+        #expect(r.status == .optimal)
+        #expect(abs(r.objective - 11) < Self.tight)
+        #expect(abs(r.rowDuals[0] - 2) < Self.tight && abs(r.rowDuals[1]) < Self.tight)
+        #expect(abs(r.reducedCosts[0] - 1) < Self.tight && abs(r.reducedCosts[1]) < Self.tight)
+    }
+
+    /// min x² + y² - 2x - 4y  s.t.  x + y <= 1  (Q = diag(2, 2) since the objective holds ½xᵀQx).
+    /// KKT: 2x - 2 + λ = 0, 2y - 4 + λ = 0, x + y = 1  =>  λ = 2, x = 0, y = 1, objective -3.
+    /// The row dual in Parley's convention is -λ = -2.
+    @Test(arguments: backends.map(\.0))
+    func quadraticWithBindingRow(_ backend: String) throws {
+        let program = Self.lp(
+            c: [-2, -4], rows: [[1, 1]], rowLower: [-.infinity], rowUpper: [1],
+            quadratic: [QuadraticTerm(row: 0, column: 0, value: 2), QuadraticTerm(row: 1, column: 1, value: 2)])
+        let r = try Self.make(backend, program).solve()
+        #expect(r.status == .optimal)
+        #expect(abs(r.objective - (-3)) < 1e-7)
+        #expect(abs(r.primal[0]) < 1e-7 && abs(r.primal[1] - 1) < 1e-7)
+        #expect(abs(r.rowDuals[0] - (-2)) < 1e-6)
+    }
+
+    /// min x² + xy + y² - 3x with x, y free: Q = [[2, 1], [1, 2]] with the off-diagonal given once.
+    /// Gradient: 2x + y - 3 = 0, x + 2y = 0  =>  x = 2, y = -1, objective 4 - 2 + 1 - 6 = -3.
+    /// Giving the off-diagonal in both triangles would double it and move the optimum.
+    @Test(arguments: backends.map(\.0))
+    func quadraticWithOffDiagonal(_ backend: String) throws {
+        let program = Self.lp(
+            c: [-3, 0], rows: [[1, 1]], rowLower: [-.infinity], rowUpper: [100],
+            lower: [-.infinity, -.infinity], upper: [.infinity, .infinity],
+            quadratic: [
+                QuadraticTerm(row: 0, column: 0, value: 2), QuadraticTerm(row: 0, column: 1, value: 1),
+                QuadraticTerm(row: 1, column: 1, value: 2),
+            ])
+        let r = try Self.make(backend, program).solve()
+        #expect(r.status == .optimal)
+        #expect(abs(r.objective - (-3)) < 1e-7)
+        #expect(abs(r.primal[0] - 2) < 1e-6 && abs(r.primal[1] + 1) < 1e-6)
+        #expect(abs(program.objectiveValue(r.primal) - r.objective) < 1e-9)
+    }
+
+    /// x + y <= 1 and x + y >= 2 cannot both hold.
+    @Test(arguments: backends.map(\.0))
+    func infeasible(_ backend: String) throws {
+        let r = try Self.make(backend, Self.lp(c: [1, 1], rows: [[1, 1], [1, 1]], rowLower: [-.infinity, 2], rowUpper: [1, .infinity])).solve()
+        #expect(r.status == .infeasible)
+    }
+
+    /// min -x  s.t.  x - y <= 1, x, y >= 0: x = 1 + y grows without limit.
+    /// The ray d must keep the row within bounds (d_x - d_y <= 0), stay in the bounds' cone
+    /// (d >= 0) and improve the objective (-d_x < 0).
+    @Test(arguments: backends.map(\.0))
+    func unboundedWithRay(_ backend: String) throws {
+        let r = try Self.make(backend, Self.lp(c: [-1, 0], rows: [[1, -1]], rowLower: [-.infinity], rowUpper: [1])).solve()
+        #expect(r.status == .unbounded)
+        let d = try #require(r.unboundedRay)
+        #expect(d[0] > 1e-9 && d[1] >= -1e-12 && d[0] - d[1] <= 1e-9)
+    }
+
+    /// Strong duality and complementary slackness on real models: the dual objective built from
+    /// Parley's row duals and reduced costs equals the primal objective, and every nonzero dual
+    /// sits on a binding bound.
+    @Test(arguments: ["netlib/afiro.mps", "netlib/adlittle.mps", "netlib/share2b.mps", "netlib/boeing2.mps", "netlib/e226.mps"])
+    func complementarySlacknessOnNetlib(_ file: String) throws {
+        let program = try MPSReader().read(path: Fixtures.path(file))
+        let r = try ClpSolver(program: program).solve()
+        #expect(r.status == .optimal)
+        let scale = max(1, abs(r.objective))
+        // g - Aᵀy = d, checked explicitly.
+        let aty = program.matrix.multiplyTransposed(r.rowDuals)
+        for j in 0..<program.columnCount {
+            #expect(abs(program.objective[j] - aty[j] - r.reducedCosts[j]) <= 1e-7 * max(1, abs(program.objective[j])))
+        }
+        var dualObjective = program.objectiveConstant
+        let tol = 1e-7
+        for i in 0..<program.rowCount {
+            let y = r.rowDuals[i]
+            if y > tol {
+                #expect(abs(r.rowActivity[i] - program.rowLower[i]) <= 1e-6 * max(1, abs(program.rowLower[i])))
+                dualObjective += y * program.rowLower[i]
+            } else if y < -tol {
+                #expect(abs(r.rowActivity[i] - program.rowUpper[i]) <= 1e-6 * max(1, abs(program.rowUpper[i])))
+                dualObjective += y * program.rowUpper[i]
+            }
+        }
+        for j in 0..<program.columnCount {
+            let d = r.reducedCosts[j]
+            if d > tol {
+                #expect(abs(r.primal[j] - program.columnLower[j]) <= 1e-6 * max(1, abs(program.columnLower[j])))
+                dualObjective += d * program.columnLower[j]
+            } else if d < -tol {
+                #expect(abs(r.primal[j] - program.columnUpper[j]) <= 1e-6 * max(1, abs(program.columnUpper[j])))
+                dualObjective += d * program.columnUpper[j]
+            }
+        }
+        #expect(abs(dualObjective - r.objective) <= 1e-6 * scale, "dual \(dualObjective) vs primal \(r.objective)")
+    }
+
+    /// A 10% cost change on a real LP: re-solving the same model warm reaches the cold optimum in
+    /// fewer iterations than a cold solve of the changed model.
+    @Test(arguments: ["netlib/share1b.mps", "netlib/scorpion.mps", "blocks/ship04l.mps"])
+    func warmObjectiveChange(_ file: String) throws {
+        var program = try MPSReader().read(path: Fixtures.path(file))
+        let warm = try ClpSolver(program: program)
+        #expect(warm.solve().status == .optimal)
+        var generator = SplitMix64(seed: 7)
+        program.objective = program.objective.map { $0 * (1 + 0.1 * (generator.nextUnit() - 0.5)) }
+        try warm.setObjective(program.objective)
+        let warmResult = warm.solve()
+        let coldResult = try ClpSolver(program: program).solve()
+        #expect(warmResult.status == .optimal && coldResult.status == .optimal)
+        #expect(abs(warmResult.objective - coldResult.objective) <= 1e-7 * max(1, abs(coldResult.objective)))
+        #expect(warmResult.iterations < coldResult.iterations, "warm \(warmResult.iterations) vs cold \(coldResult.iterations)")
+    }
+
+    /// Adding columns, then rows, then changing a row bound: each warm re-solve reaches the optimum
+    /// of the same model built and solved cold.
+    @Test func warmStructuralChanges() throws {
+        // min -x - y s.t. x + 2y <= 4, 3x + y <= 6 (optimum -2.8 above).
+        let base = Self.lp(c: [-1, -1], rows: [[1, 2], [3, 1]], rowLower: [-.infinity, -.infinity], rowUpper: [4, 6])
+        let solver = try ClpSolver(program: base)
+        #expect(abs(solver.solve().objective + 2.8) < Self.tight)
+        // New column z with cost -2 using 1 of row 0 and 1 of row 1. z = 4 fills row 0 alone:
+        // objective -8. Duals y0 = -2, y1 = 0 price x at -1 + 2 = 1 >= 0 and y at -1 + 4 = 3 >= 0,
+        // so -8 is optimal.
+        try solver.addColumns([NewColumn(objective: -2, rows: [0, 1], values: [1, 1])])
+        let withColumn = solver.solve()
+        #expect(withColumn.status == .optimal && abs(withColumn.objective - (-8)) < Self.tight)
+        // New row z <= 3: row 0 leaves 1 for x + 2y and row 1 leaves 3 for 3x + y; x = 1 uses both
+        // exactly (worth -1, more than y's -1/2 from row 0), objective -6 - 1 = -7.
+        try solver.addRows([NewRow(lower: -.infinity, upper: 3, columns: [2], values: [1])])
+        let withRow = solver.solve()
+        #expect(withRow.status == .optimal && abs(withRow.objective - (-7)) < Self.tight)
+        // Loosen that row to z <= 4: back to -8.
+        try solver.setRowBounds(2, lower: -.infinity, upper: 4)
+        #expect(abs(solver.solve().objective - (-8)) < Self.tight)
+        // Column bound: fix z = 0: the original model again, -2.8.
+        try solver.setColumnBounds(2, lower: 0, upper: 0)
+        #expect(abs(solver.solve().objective - (-2.8)) < Self.tight)
+    }
+
+    @Test func limitsAreStatusesNotErrors() throws {
+        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
+        var settings = SolverSettings()
+        settings.maximumIterations = 5
+        let r = try ClpSolver(program: program, settings: settings).solve()
+        #expect(r.status == .iterationLimit)
+    }
+
+    @Test func badSettingsAndValuesAreRejected() throws {
+        var settings = SolverSettings()
+        settings.maximumIterations = 0
+        let base = Self.lp(c: [1], rows: [[1]], rowLower: [0], rowUpper: [1])
+        #expect(throws: SolverError.invalidSetting("maximumIterations must be at least 1")) {
+            try ClpSolver(program: base, settings: settings)
+        }
+        var nan = base
+        nan.objective = [.nan]
+        #expect(throws: SolverError.invalidModel("objective coefficient 0 is nan")) { try ClpSolver(program: nan) }
+        let solver = try ClpSolver(program: base)
+        #expect(throws: SolverError.dimensionMismatch("objective has 2 entries for 1 columns")) {
+            try solver.setObjective([1, 2])
+        }
+        #expect(throws: SolverError.invalidModel("objective coefficient 0 is inf")) {
+            try solver.setObjective([.infinity])
+        }
+    }
+
+    static func make(_ backend: String, _ program: LinearProgram) throws -> any LinearSolver {
+        try backends.first { $0.0 == backend }!.1(program)
+    }
+}
+
+/// A small seeded generator so tests are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
