@@ -32,18 +32,31 @@ public struct MPSReader: Sendable {
 
     /// Reads the file at `path`.
     public func read(path: String) throws(ModelFileError) -> LinearProgram {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ModelFileError(file: path, line: nil, message: "cannot read file: \(Self.reason(error))")
+        // Plain POSIX reads: Foundation's Data adds a copy and start-up cost on every file.
+        guard let handle = fopen(path, "rb") else {
+            throw ModelFileError(file: path, line: nil, message: "cannot read file: \(String(cString: strerror(errno)))")
         }
-        return try parse(Array(data), file: path)
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, handle) }
+            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+            if n < chunk.count {
+                if ferror(handle) != 0 {
+                    throw ModelFileError(file: path, line: nil, message: "cannot read file: \(String(cString: strerror(errno)))")
+                }
+                break
+            }
+        }
+        return try parse(bytes, file: path)
     }
 
     /// Parses MPS text held in memory; `file` is used in error messages only.
     public func parse(_ bytes: [UInt8], file: String) throws(ModelFileError) -> LinearProgram {
-        var parser = MPSParser(bytes: bytes, file: file, format: format, infinity: infinity)
+        let parser = bytes.withUnsafeBufferPointer {
+            MPSParser(bytes: $0, file: file, format: format, infinity: infinity)
+        }
         return try parser.run()
     }
 
@@ -66,10 +79,11 @@ public struct MPSReader: Sendable {
     }
 }
 
-/// The parsing state for one file. Each data line is parsed into a ``Line`` action first and
+/// The parsing state for one file: a class, so that closures over it (error messages built on
+/// demand) do not copy its arrays. Each data line is parsed into a ``Line`` action first and
 /// applied only when it parsed completely, so a line that fails in free format can be retried in
 /// fixed format without leaving half its effects behind.
-struct MPSParser {
+final class MPSParser {
     enum Section: String {
         case none = "", name = "NAME", rows = "ROWS", columns = "COLUMNS", rhs = "RHS", ranges = "RANGES"
         case bounds = "BOUNDS", quadobj = "QUADOBJ", qmatrix = "QMATRIX", objsense = "OBJSENSE"
@@ -78,17 +92,24 @@ struct MPSParser {
 
     enum RowType { case objective, free, lessEqual, greaterEqual, equal }
 
+    /// A field of the current line: a range of byte offsets into the file.
     struct Token {
-        var bytes: ArraySlice<UInt8>
-        var text: String { String(decoding: bytes, as: UTF8.self) }
+        var start: Int
+        var end: Int
+        var count: Int { end - start }
     }
 
-    let bytes: [UInt8]
+    /// The parser's own copy of the file, so fields and names can point into it.
+    let bytes: UnsafeBufferPointer<UInt8>
     let file: String
     let format: MPSReader.Format
     let infinity: Double
 
     var lineNumber = 0
+    /// Fields of the current line; reused so a line costs no allocation.
+    var fields: [Token] = []
+    /// The column of the previous COLUMNS line, to skip the name look-up on consecutive lines.
+    var lastColumn: (token: Token, index: Int)?
     var section = Section.none
     var seen: Set<String> = []
     var name = ""
@@ -96,13 +117,15 @@ struct MPSParser {
 
     // Rows. Index -1 marks the objective row, -2 a dropped N row.
     var objectiveRowName: String?
-    var rowIndex: [String: Int] = [:]
+    /// Every ROWS name; `rowSlot` maps its table index to the row index, -1 for the objective
+    /// row, -2 for a dropped N row.
+    var rowTable = NameTable(capacity: 4096)
+    var rowSlot: [Int] = []
     var rowNames: [String] = []
     var rowTypes: [RowType] = []
-    var droppedRows: Set<String> = []
 
     // Columns.
-    var columnIndex: [String: Int] = [:]
+    var columnTable = NameTable(capacity: 4096)
     var columnNames: [String] = []
     var objective: [Double] = []
     var objectiveLine: [Int] = []
@@ -128,18 +151,30 @@ struct MPSParser {
     var quadratic: [Int64: Double] = [:]
     var quadraticLine: [Int64: Int] = [:]
 
-    init(bytes: [UInt8], file: String, format: MPSReader.Format, infinity: Double) {
-        self.bytes = bytes
+    init(bytes source: UnsafeBufferPointer<UInt8>, file: String, format: MPSReader.Format, infinity: Double) {
+        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, source.count))
+        _ = copy.initialize(from: source)
+        bytes = UnsafeBufferPointer(rebasing: copy[0..<source.count])
+        // About one matrix entry per 25 bytes of a typical file: reserve to avoid regrowth.
+        entries.reserveCapacity(source.count / 25)
         self.file = file
         self.format = format
         self.infinity = infinity
+    }
+
+    deinit {
+        bytes.deallocate()
+    }
+
+    func find(_ table: NameTable, _ t: Token) -> Int? {
+        table.find(bytes, start: t.start, length: t.count)
     }
 
     func fail(_ message: String, line: Int? = nil) -> ModelFileError {
         ModelFileError(file: file, line: line ?? lineNumber, message: message)
     }
 
-    mutating func run() throws(ModelFileError) -> LinearProgram {
+    func run() throws(ModelFileError) -> LinearProgram {
         var start = 0
         var ended = false
         let count = bytes.count
@@ -149,7 +184,7 @@ struct MPSParser {
             lineNumber += 1
             var lineEnd = end
             if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-            let line = bytes[start..<lineEnd]
+            let line = start..<lineEnd
             start = end + 1
             ended = try handle(line: line)
         }
@@ -163,73 +198,94 @@ struct MPSParser {
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
 
-    static func split(_ line: ArraySlice<UInt8>) -> [Token] {
-        var tokens: [Token] = []
-        var i = line.startIndex
-        while i < line.endIndex {
-            while i < line.endIndex && isSpace(line[i]) { i += 1 }
-            if i == line.endIndex { break }
-            let s = i
-            while i < line.endIndex && !isSpace(line[i]) { i += 1 }
-            tokens.append(Token(bytes: line[s..<i]))
+    func text(_ t: Token) -> String { String(decoding: bytes[t.start..<t.end], as: UTF8.self) }
+
+    /// Whether a field equals `word` in ASCII, ignoring case.
+    func matches(_ t: Token, _ word: StaticString) -> Bool {
+        guard t.count == word.utf8CodeUnitCount else { return false }
+        let w = word.utf8Start
+        for k in 0..<t.count {
+            let a = bytes[t.start + k]
+            let b = w[k]
+            if a != b && !(a >= 0x61 && a <= 0x7A && a - 0x20 == b) { return false }
         }
-        return tokens
+        return true
+    }
+
+    func same(_ a: Token, _ b: Token) -> Bool {
+        guard a.count == b.count else { return false }
+        for k in 0..<a.count where bytes[a.start + k] != bytes[b.start + k] { return false }
+        return true
+    }
+
+    static func split(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into tokens: inout [Token]) {
+        tokens.removeAll(keepingCapacity: true)
+        var i = range.lowerBound
+        let end = range.upperBound
+        while i < end {
+            while i < end && isSpace(bytes[i]) { i += 1 }
+            if i == end { break }
+            let s = i
+            while i < end && !isSpace(bytes[i]) { i += 1 }
+            tokens.append(Token(start: s, end: i))
+        }
     }
 
     /// Fixed-format fields 1–6 (1-based columns 2–3, 5–12, 15–22, 25–36, 40–47, 50–61), trimmed;
     /// blank fields are left out, which gives the same shapes as free format.
-    static func fixedFields(_ line: ArraySlice<UInt8>) -> [Token] {
+    static func fixedFields(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> [Token] {
         let spans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)]
         var tokens: [Token] = []
         for (a, b) in spans {
-            let lo = line.startIndex + a
-            if lo >= line.endIndex { break }
-            let hi = min(line.startIndex + b, line.endIndex)
+            let lo = line.lowerBound + a
+            if lo >= line.upperBound { break }
+            let hi = min(line.lowerBound + b, line.upperBound)
             var s = lo
             var e = hi
-            while s < e && isSpace(line[s]) { s += 1 }
-            while e > s && isSpace(line[e - 1]) { e -= 1 }
-            if s < e { tokens.append(Token(bytes: line[s..<e])) }
+            while s < e && isSpace(bytes[s]) { s += 1 }
+            while e > s && isSpace(bytes[e - 1]) { e -= 1 }
+            if s < e { tokens.append(Token(start: s, end: e)) }
         }
         return tokens
     }
 
     /// Handles one line; returns true at ENDATA.
-    mutating func handle(line: ArraySlice<UInt8>) throws(ModelFileError) -> Bool {
-        guard let first = line.first else { return false }
+    func handle(line: Range<Int>) throws(ModelFileError) -> Bool {
+        guard !line.isEmpty else { return false }
+        let first = bytes[line.lowerBound]
         if first == UInt8(ascii: "*") { return false }
+        Self.split(bytes, line, into: &fields)
         if !Self.isSpace(first) {
-            return try header(Self.split(line))
+            return try header(fields)
         }
-        let free = Self.split(line)
-        if free.isEmpty { return false }
+        if fields.isEmpty { return false }
         switch format {
         case .free:
-            try apply(parse(free))
+            try apply(parse(fields))
         case .fixed:
-            try apply(parse(Self.fixedFields(line)))
+            try apply(parse(Self.fixedFields(bytes, line)))
         case .auto:
             do {
-                try apply(parse(free))
+                try apply(parse(fields))
             } catch let freeError {
                 // A name with a space in it only parses in fixed columns; otherwise the
                 // free-format message is the clearer one.
-                guard let action = try? parse(Self.fixedFields(line)) else { throw freeError }
+                guard let action = try? parse(Self.fixedFields(bytes, line)) else { throw freeError }
                 try apply(action)
             }
         }
         return false
     }
 
-    mutating func header(_ tokens: [Token]) throws(ModelFileError) -> Bool {
-        let keyword = tokens[0].text.uppercased()
+    func header(_ tokens: [Token]) throws(ModelFileError) -> Bool {
+        let keyword = text(tokens[0]).uppercased()
         if keyword == "ENDATA" {
             if !seen.contains("ROWS") { throw fail("missing ROWS section before ENDATA") }
             if !seen.contains("COLUMNS") { throw fail("missing COLUMNS section before ENDATA") }
             return true
         }
         guard let next = Section(rawValue: keyword), next != .none else {
-            throw fail("unknown section '\(tokens[0].text)'")
+            throw fail("unknown section '\(text(tokens[0]))'")
         }
         if seen.contains(keyword) && next != .objsense {
             throw fail("section \(keyword) appears twice")
@@ -253,7 +309,7 @@ struct MPSParser {
         section = next
         switch next {
         case .name:
-            name = tokens.dropFirst().map(\.text).joined(separator: " ")
+            name = tokens.dropFirst().map { text($0) }.joined(separator: " ")
         case .objsense where tokens.count > 1:
             sense = try parseSense(tokens[1])
             section = .none
@@ -266,14 +322,14 @@ struct MPSParser {
     }
 
     func parseSense(_ token: Token) throws(ModelFileError) -> ObjectiveSense {
-        switch token.text.uppercased() {
+        switch text(token).uppercased() {
         case "MAX", "MAXIMIZE", "MAXIMISE": return .maximize
         case "MIN", "MINIMIZE", "MINIMISE": return .minimize
-        default: throw fail("unknown objective sense '\(token.text)' (expected MAX or MIN)")
+        default: throw fail("unknown objective sense '\(text(token))' (expected MAX or MIN)")
         }
     }
 
-    mutating func prepareColumnsSection() {
+    func prepareColumnsSection() {
         rhs = Array(repeating: 0, count: rowNames.count)
         rhsLine = Array(repeating: 0, count: rowNames.count)
         range = Array(repeating: nil, count: rowNames.count)
@@ -282,8 +338,8 @@ struct MPSParser {
     // MARK: Data lines
 
     enum Line {
-        case row(String, RowType)
-        case entries(column: String, [(Int, Double)], objective: Double?)
+        case row(Token, RowType)
+        case entries(column: Token, (Int, Double)?, (Int, Double)?, objective: Double?)
         case marker(integer: Bool)
         case rhs(set: String?, [(String, Int, Double)])
         case ranges(set: String?, [(Int, Double)])
@@ -293,32 +349,31 @@ struct MPSParser {
         case ignored
     }
 
-    func number(_ token: Token, what: String) throws(ModelFileError) -> Double {
-        let value: Double? = token.bytes.withUnsafeBufferPointer { buffer in
-            withUnsafeTemporaryAllocation(of: CChar.self, capacity: buffer.count + 1) { tmp in
+    func number(_ token: Token, what: @autoclosure () -> String) throws(ModelFileError) -> Double {
+        let buffer = UnsafeBufferPointer(rebasing: bytes[token.start..<token.end])
+        let value: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: buffer.count + 1) { tmp in
                 for (k, b) in buffer.enumerated() { tmp[k] = CChar(bitPattern: b) }
                 tmp[buffer.count] = 0
                 var end: UnsafeMutablePointer<CChar>?
                 let v = strtod(tmp.baseAddress!, &end)
                 guard let end, end - tmp.baseAddress! == buffer.count, buffer.count > 0 else { return nil }
                 return v
-            }
         }
-        guard let value else { throw fail("bad number '\(token.text)' for \(what)") }
-        guard value.isFinite else { throw fail("\(what) is '\(token.text)', which is not a finite number") }
+        guard let value else { throw fail("bad number '\(text(token))' for \(what())") }
+        guard value.isFinite else { throw fail("\(what()) is '\(text(token))', which is not a finite number") }
         return value
     }
 
     func row(_ token: Token, in sectionName: String) throws(ModelFileError) -> Int? {
-        let n = token.text
-        if let i = rowIndex[n] { return i }
-        if n == objectiveRowName { return -1 }
-        if droppedRows.contains(n) { return nil }
-        throw fail("unknown row '\(n)' in \(sectionName)")
+        if let k = find(rowTable, token) {
+            let slot = rowSlot[k]
+            return slot == -2 ? nil : slot
+        }
+        throw fail("unknown row '\(text(token))' in \(sectionName)")
     }
 
     func column(_ token: Token, in sectionName: String) throws(ModelFileError) -> Int {
-        guard let j = columnIndex[token.text] else { throw fail("unknown column '\(token.text)' in \(sectionName)") }
+        guard let j = find(columnTable, token) else { throw fail("unknown column '\(text(token))' in \(sectionName)") }
         return j
     }
 
@@ -333,59 +388,56 @@ struct MPSParser {
         case .rows:
             guard t.count == 2 else { throw fail("ROWS line needs a type and a name, found \(t.count) fields") }
             let type: RowType
-            switch t[0].text.uppercased() {
+            switch text(t[0]).uppercased() {
             case "N": type = .free
             case "L": type = .lessEqual
             case "G": type = .greaterEqual
             case "E": type = .equal
-            default: throw fail("unknown row type '\(t[0].text)' (expected N, L, G or E)")
+            default: throw fail("unknown row type '\(text(t[0]))' (expected N, L, G or E)")
             }
-            let n = t[1].text
-            if rowIndex[n] != nil || n == objectiveRowName || droppedRows.contains(n) {
-                throw fail("duplicate row '\(n)'")
-            }
-            return .row(n, type)
+            if find(rowTable, t[1]) != nil { throw fail("duplicate row '\(text(t[1]))'") }
+            return .row(t[1], type)
         case .columns:
-            if t.count >= 3, t[1].text.uppercased() == "'MARKER'" {
-                switch t[2].text.uppercased() {
-                case "'INTORG'": return .marker(integer: true)
-                case "'INTEND'": return .marker(integer: false)
-                default: throw fail("unknown MARKER '\(t[2].text)' (expected 'INTORG' or 'INTEND')")
-                }
+            if t.count >= 3, matches(t[1], "'MARKER'") {
+                if matches(t[2], "'INTORG'") { return .marker(integer: true) }
+                if matches(t[2], "'INTEND'") { return .marker(integer: false) }
+                throw fail("unknown MARKER '\(text(t[2]))' (expected 'INTORG' or 'INTEND')")
             }
             guard t.count == 3 || t.count == 5 else {
                 throw fail("COLUMNS line needs a column and one or two (row, value) pairs, found \(t.count) fields")
             }
-            var pairs: [(Int, Double)] = []
+            var pairs: (first: (Int, Double)?, second: (Int, Double)?) = (nil, nil)
             var objectiveValue: Double?
             for k in stride(from: 1, to: t.count, by: 2) {
                 let r = try row(t[k], in: "COLUMNS")
-                let v = try number(t[k + 1], what: "coefficient of column '\(t[0].text)' in row '\(t[k].text)'")
+                let v = try number(t[k + 1], what: "coefficient of column '\(text(t[0]))' in row '\(text(t[k]))'")
                 guard let r else { continue }
                 if r == -1 {
-                    if objectiveValue != nil { throw fail("duplicate entry for column '\(t[0].text)' in row '\(t[k].text)'") }
+                    if objectiveValue != nil { throw fail("duplicate entry for column '\(text(t[0]))' in row '\(text(t[k]))'") }
                     objectiveValue = v
                 } else {
-                    if pairs.contains(where: { $0.0 == r }) {
-                        throw fail("duplicate entry for column '\(t[0].text)' in row '\(t[k].text)'")
+                    if let first = pairs.first {
+                        if first.0 == r { throw fail("duplicate entry for column '\(text(t[0]))' in row '\(text(t[k]))'") }
+                        pairs.second = (r, v)
+                    } else {
+                        pairs.first = (r, v)
                     }
-                    pairs.append((r, v))
                 }
             }
-            return .entries(column: t[0].text, pairs, objective: objectiveValue)
+            return .entries(column: t[0], pairs.first, pairs.second, objective: objectiveValue)
         case .rhs, .ranges:
             let name = section == .rhs ? "RHS" : "RANGES"
             guard (2...5).contains(t.count) else {
                 throw fail("\(name) line needs an optional set name and one or two (row, value) pairs, found \(t.count) fields")
             }
             let hasSet = t.count % 2 == 1
-            let set = hasSet ? t[0].text : nil
+            let set = hasSet ? text(t[0]) : nil
             var values: [(String, Int, Double)] = []
             for k in stride(from: hasSet ? 1 : 0, to: t.count, by: 2) {
                 let r = try row(t[k], in: name)
-                let v = try number(t[k + 1], what: "\(name) value of row '\(t[k].text)'")
+                let v = try number(t[k + 1], what: "\(name) value of row '\(text(t[k]))'")
                 guard let r else { continue }
-                values.append((t[k].text, r, v))
+                values.append((text(t[k]), r, v))
             }
             if section == .rhs { return .rhs(set: set, values) }
             if let objective = values.first(where: { $0.1 == -1 }) {
@@ -394,19 +446,19 @@ struct MPSParser {
             return .ranges(set: set, values.map { ($0.1, $0.2) })
         case .bounds:
             guard t.count >= 2 else { throw fail("BOUNDS line needs a type, an optional set name and a column") }
-            let type = t[0].text.uppercased()
+            let type = text(t[0]).uppercased()
             let needsValue: Bool
             switch type {
             case "UP", "LO", "FX", "LI", "UI": needsValue = true
             case "FR", "MI", "PL", "BV": needsValue = false
             case "SC": throw fail("semi-continuous bound (SC) is not supported")
-            default: throw fail("unknown bound type '\(t[0].text)' (expected UP, LO, FX, FR, MI, PL, BV, LI or UI)")
+            default: throw fail("unknown bound type '\(text(t[0]))' (expected UP, LO, FX, FR, MI, PL, BV, LI or UI)")
             }
             let hasSet: Bool
             switch (needsValue, t.count) {
             case (true, 4):
                 hasSet = true
-            case (false, 3) where columnIndex[t[1].text] == nil || columnIndex[t[2].text] != nil:
+            case (false, 3) where find(columnTable, t[1]) == nil || find(columnTable, t[2]) != nil:
                 hasSet = true
             case (true, 3), (false, 2): hasSet = false
             case (false, 3): hasSet = false  // "BV col value" with a value and no set name
@@ -417,39 +469,52 @@ struct MPSParser {
             let valueIndex = hasSet ? 3 : 2
             var value: Double?
             if valueIndex < t.count {
-                value = try number(t[valueIndex], what: "\(type) bound of column '\(t[hasSet ? 2 : 1].text)'")
+                value = try number(t[valueIndex], what: "\(type) bound of column '\(text(t[hasSet ? 2 : 1]))'")
             }
-            return .bound(set: hasSet ? t[1].text : nil, type: type, column: c, value: value)
+            return .bound(set: hasSet ? text(t[1]) : nil, type: type, column: c, value: value)
         case .quadobj, .qmatrix:
             guard t.count == 3 else { throw fail("\(section.rawValue) line needs two columns and a value, found \(t.count) fields") }
             let i = try column(t[0], in: section.rawValue)
             let j = try column(t[1], in: section.rawValue)
-            let v = try number(t[2], what: "quadratic coefficient of ('\(t[0].text)', '\(t[1].text)')")
+            let v = try number(t[2], what: "quadratic coefficient of ('\(text(t[0]))', '\(text(t[1]))')")
             return .quadratic(i, j, v)
         }
     }
 
-    mutating func apply(_ line: Line) throws(ModelFileError) {
+    func apply(_ line: Line) throws(ModelFileError) {
         switch line {
         case .ignored:
             break
         case .sense(let s):
             sense = s
-        case .row(let n, let type):
+        case .row(let token, let type):
+            let n = text(token)
+            rowTable.insert(bytes, start: token.start, length: token.count)
             if type == .free {
-                if objectiveRowName == nil { objectiveRowName = n } else { droppedRows.insert(n) }
+                if objectiveRowName == nil {
+                    objectiveRowName = n
+                    rowSlot.append(-1)
+                } else {
+                    rowSlot.append(-2)
+                }
             } else {
-                rowIndex[n] = rowNames.count
+                rowSlot.append(rowNames.count)
                 rowNames.append(n)
                 rowTypes.append(type)
             }
         case .marker(let integer):
             inIntegerBlock = integer
-        case .entries(let columnName, let pairs, let objectiveValue):
-            var j = columnIndex[columnName] ?? -1
+        case .entries(let token, let first, let second, let objectiveValue):
+            var j = -1
+            if let last = lastColumn, same(last.token, token) {
+                j = last.index
+            } else {
+                j = find(columnTable, token) ?? -1
+            }
             if j < 0 {
+                let columnName = text(token)
                 j = columnNames.count
-                columnIndex[columnName] = j
+                columnTable.insert(bytes, start: token.start, length: token.count)
                 columnNames.append(columnName)
                 objective.append(0)
                 objectiveLine.append(0)
@@ -458,13 +523,15 @@ struct MPSParser {
             if let objectiveValue {
                 if objectiveLine[j] != 0 {
                     throw fail(
-                        "duplicate entry for column '\(columnName)' in row '\(objectiveRowName ?? "")' "
+                        "duplicate entry for column '\(text(token))' in row '\(objectiveRowName ?? "")' "
                             + "(first at line \(objectiveLine[j]))")
                 }
                 objective[j] = objectiveValue
                 objectiveLine[j] = lineNumber
             }
-            for (r, v) in pairs { entries.append((r, j, v, lineNumber)) }
+            lastColumn = (token, j)
+            if let (r, v) = first { entries.append((r, j, v, lineNumber)) }
+            if let (r, v) = second { entries.append((r, j, v, lineNumber)) }
         case .rhs(let set, let values):
             if rhsSet == nil { rhsSet = set ?? "" }
             guard rhsSet == (set ?? "") else { return }  // only the first RHS set is used
@@ -542,7 +609,7 @@ struct MPSParser {
 
     // MARK: Assembly
 
-    mutating func finish() throws(ModelFileError) -> LinearProgram {
+    func finish() throws(ModelFileError) -> LinearProgram {
         guard objectiveRowName != nil else { throw fail("no objective row: ROWS has no N row", line: nil) }
         let m = rowNames.count
         let n = columnNames.count
