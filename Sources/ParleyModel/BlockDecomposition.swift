@@ -76,12 +76,14 @@ public struct BlockDecomposition: Sendable, Equatable {
         var section = Section.none
         var declaredBlocks: Int?
         var blocks: [Int: [Int]] = [:]
+        var blockLine: [Int: Int] = [:]
         var placed: [Int: (where: String, line: Int)] = [:]
         var lineNumber = 0
         func fail(_ message: String) -> ModelFileError {
             ModelFileError(file: file, line: lineNumber, message: message)
         }
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Not split(separator: "\n"): a String's "\r\n" is one Character and would not split.
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             let line = raw.trimmingCharacters(in: .whitespaces.union(.init(charactersIn: "\r")))
             if line.isEmpty || line.hasPrefix("\\") || line.hasPrefix("#") { continue }
@@ -102,6 +104,7 @@ public struct BlockDecomposition: Sendable, Equatable {
                 }
                 if blocks[n] != nil { throw fail("block \(n) appears twice") }
                 blocks[n] = []
+                blockLine[n] = lineNumber
                 section = .block(n)
                 continue
             case "MASTERCONSS":
@@ -134,6 +137,9 @@ public struct BlockDecomposition: Sendable, Equatable {
                 if case .block(let b) = section { block = b }
                 let isMaster = block == 0
                 guard let r = rowIndex[line] else {
+                    if line == program.objectiveName {
+                        throw fail("row '\(line)' is the objective row, not a constraint")
+                    }
                     throw fail("unknown row '\(line)' (not in the model's ROWS)")
                 }
                 let here = isMaster ? "MASTERCONSS" : "block \(block)"
@@ -147,11 +153,16 @@ public struct BlockDecomposition: Sendable, Equatable {
         guard let declared = declaredBlocks else {
             throw ModelFileError(file: file, line: nil, message: "missing NBLOCKS")
         }
+        // NBLOCKS may come after the blocks, so the check made at each BLOCK line is not enough.
+        if let beyond = blockLine.filter({ $0.key > declared }).min(by: { $0.value < $1.value }) {
+            throw ModelFileError(
+                file: file, line: beyond.value, message: "block \(beyond.key) is beyond NBLOCKS \(declared)")
+        }
         let missing = (1...declared).filter { blocks[$0] == nil }
         if !missing.isEmpty {
-            throw ModelFileError(
-                file: file, line: nil,
-                message: "NBLOCKS is \(declared) but block(s) \(missing.map(String.init).joined(separator: ", ")) are missing")
+            let list = missing.map(String.init).joined(separator: ", ")
+            let what = missing.count == 1 ? "block \(list) is" : "blocks \(list) are"
+            throw ModelFileError(file: file, line: nil, message: "NBLOCKS is \(declared) but \(what) missing")
         }
         return try BlockDecomposition(program: program, blockRows: (1...declared).map { blocks[$0]! }, file: file)
     }

@@ -121,6 +121,8 @@ final class MPSParser {
     /// row, -2 for a dropped N row.
     var rowTable = NameTable(capacity: 4096)
     var rowSlot: [Int] = []
+    /// The ROWS line of each `rowTable` entry, for duplicate-row messages.
+    var rowLine: [Int] = []
     var rowNames: [String] = []
     var rowTypes: [RowType] = []
 
@@ -140,6 +142,7 @@ final class MPSParser {
     var objectiveConstant = 0.0
     var rangeSet: String?
     var range: [Double?] = []
+    var rangeLine: [Int] = []
 
     // Bounds.
     var boundSet: String?
@@ -174,6 +177,11 @@ final class MPSParser {
         ModelFileError(file: file, line: line ?? lineNumber, message: message)
     }
 
+    /// An error about the file as a whole, reported without a line number.
+    func failFile(_ message: String) -> ModelFileError {
+        ModelFileError(file: file, line: nil, message: message)
+    }
+
     func run() throws(ModelFileError) -> LinearProgram {
         var start = 0
         var ended = false
@@ -189,9 +197,9 @@ final class MPSParser {
             ended = try handle(line: line)
         }
         if !ended {
-            if !seen.contains("ROWS") { throw fail("missing ROWS section", line: nil) }
-            if !seen.contains("COLUMNS") { throw fail("missing COLUMNS section", line: nil) }
-            throw fail("missing ENDATA: the file ends after line \(lineNumber) (truncated?)", line: nil)
+            if !seen.contains("ROWS") { throw failFile("missing ROWS section") }
+            if !seen.contains("COLUMNS") { throw failFile("missing COLUMNS section") }
+            throw failFile("missing ENDATA: the file ends after line \(lineNumber) (truncated?)")
         }
         return try finish()
     }
@@ -333,6 +341,7 @@ final class MPSParser {
         rhs = Array(repeating: 0, count: rowNames.count)
         rhsLine = Array(repeating: 0, count: rowNames.count)
         range = Array(repeating: nil, count: rowNames.count)
+        rangeLine = Array(repeating: 0, count: rowNames.count)
     }
 
     // MARK: Data lines
@@ -349,7 +358,10 @@ final class MPSParser {
         case ignored
     }
 
-    func number(_ token: Token, what: @autoclosure () -> String) throws(ModelFileError) -> Double {
+    /// Parses a finite number; `infinite` says the field may be infinite, written as ±``infinity``.
+    func number(_ token: Token, what: @autoclosure () -> String, infinite: Bool = false) throws(ModelFileError)
+        -> Double
+    {
         let buffer = UnsafeBufferPointer(rebasing: bytes[token.start..<token.end])
         let value: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: buffer.count + 1) { tmp in
                 for (k, b) in buffer.enumerated() { tmp[k] = CChar(bitPattern: b) }
@@ -360,7 +372,10 @@ final class MPSParser {
                 return v
         }
         guard let value else { throw fail("bad number '\(text(token))' for \(what())") }
-        guard value.isFinite else { throw fail("\(what()) is '\(text(token))', which is not a finite number") }
+        guard value.isFinite else {
+            let hint = infinite && value.isInfinite ? " (write \(infinity) for infinity)" : ""
+            throw fail("\(what()) is '\(text(token))', which is not a finite number\(hint)")
+        }
         return value
     }
 
@@ -395,13 +410,15 @@ final class MPSParser {
             case "E": type = .equal
             default: throw fail("unknown row type '\(text(t[0]))' (expected N, L, G or E)")
             }
-            if find(rowTable, t[1]) != nil { throw fail("duplicate row '\(text(t[1]))'") }
+            if let k = find(rowTable, t[1]) {
+                throw fail("duplicate row '\(text(t[1]))' (first at line \(rowLine[k]))")
+            }
             return .row(t[1], type)
         case .columns:
             if t.count >= 3, matches(t[1], "'MARKER'") {
                 if matches(t[2], "'INTORG'") { return .marker(integer: true) }
                 if matches(t[2], "'INTEND'") { return .marker(integer: false) }
-                throw fail("unknown MARKER '\(text(t[2]))' (expected 'INTORG' or 'INTEND')")
+                throw fail("unknown MARKER type \(text(t[2])) (expected 'INTORG' or 'INTEND')")
             }
             guard t.count == 3 || t.count == 5 else {
                 throw fail("COLUMNS line needs a column and one or two (row, value) pairs, found \(t.count) fields")
@@ -435,7 +452,7 @@ final class MPSParser {
             var values: [(String, Int, Double)] = []
             for k in stride(from: hasSet ? 1 : 0, to: t.count, by: 2) {
                 let r = try row(t[k], in: name)
-                let v = try number(t[k + 1], what: "\(name) value of row '\(text(t[k]))'")
+                let v = try number(t[k + 1], what: "\(name) value of row '\(text(t[k]))'", infinite: true)
                 guard let r else { continue }
                 values.append((text(t[k]), r, v))
             }
@@ -450,8 +467,8 @@ final class MPSParser {
             let needsValue: Bool
             switch type {
             case "UP", "LO", "FX", "LI", "UI": needsValue = true
-            case "FR", "MI", "PL", "BV": needsValue = false
-            case "SC": throw fail("semi-continuous bound (SC) is not supported")
+            // SC's value is optional; the line is read only far enough to name the column.
+            case "FR", "MI", "PL", "BV", "SC": needsValue = false
             default: throw fail("unknown bound type '\(text(t[0]))' (expected UP, LO, FX, FR, MI, PL, BV, LI or UI)")
             }
             let hasSet: Bool
@@ -466,10 +483,14 @@ final class MPSParser {
             default: throw fail("BOUNDS line of type \(type) has \(t.count) fields")
             }
             let c = try column(t[hasSet ? 2 : 1], in: "BOUNDS")
+            if type == "SC" {
+                throw fail("semi-continuous bound (SC) on column '\(text(t[hasSet ? 2 : 1]))' is not supported")
+            }
             let valueIndex = hasSet ? 3 : 2
             var value: Double?
             if valueIndex < t.count {
-                value = try number(t[valueIndex], what: "\(type) bound of column '\(text(t[hasSet ? 2 : 1]))'")
+                value = try number(
+                    t[valueIndex], what: "\(type) bound of column '\(text(t[hasSet ? 2 : 1]))'", infinite: true)
             }
             return .bound(set: hasSet ? text(t[1]) : nil, type: type, column: c, value: value)
         case .quadobj, .qmatrix:
@@ -490,6 +511,7 @@ final class MPSParser {
         case .row(let token, let type):
             let n = text(token)
             rowTable.insert(bytes, start: token.start, length: token.count)
+            rowLine.append(lineNumber)
             if type == .free {
                 if objectiveRowName == nil {
                     objectiveRowName = n
@@ -548,8 +570,11 @@ final class MPSParser {
             if rangeSet == nil { rangeSet = set ?? "" }
             guard rangeSet == (set ?? "") else { return }
             for (r, v) in values {
-                if range[r] != nil { throw fail("duplicate RANGES entry for row '\(rowNames[r])'") }
+                if range[r] != nil {
+                    throw fail("duplicate RANGES entry for row '\(rowNames[r])' (first at line \(rangeLine[r]))")
+                }
                 range[r] = v
+                rangeLine[r] = lineNumber
             }
         case .bound(let set, let type, let j, let value):
             if lower.isEmpty {
@@ -610,7 +635,7 @@ final class MPSParser {
     // MARK: Assembly
 
     func finish() throws(ModelFileError) -> LinearProgram {
-        guard objectiveRowName != nil else { throw fail("no objective row: ROWS has no N row", line: nil) }
+        guard objectiveRowName != nil else { throw failFile("no objective row: ROWS has no N row") }
         let m = rowNames.count
         let n = columnNames.count
         if rhs.isEmpty { prepareColumnsSection() }
