@@ -241,9 +241,23 @@ final class MPSParser {
 
     /// Fixed-format fields 1–6 (1-based columns 2–3, 5–12, 15–22, 25–36, 40–47, 50–61), trimmed;
     /// blank fields are left out, which gives the same shapes as free format.
+    ///
+    /// One extension: when the only thing from column 25 on is a single word that starts in
+    /// field 4 and runs past column 36, that word is field 4. ``MPSWriter`` writes lines with a
+    /// space in a name this way, to keep the value in full precision (up to 24 characters);
+    /// in a file that keeps to the columns, such a word would be a malformed line anyway.
     static func fixedFields(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> [Token] {
-        let spans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)]
+        var spans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)]
         var tokens: [Token] = []
+        var longValue: Token?
+        if line.count > 36 {
+            var rest: [Token] = []
+            split(bytes, (line.lowerBound + 24)..<line.upperBound, into: &rest)
+            if rest.count == 1 && rest[0].start < line.lowerBound + 36 {
+                longValue = rest[0]
+                spans.removeLast(3)
+            }
+        }
         for (a, b) in spans {
             let lo = line.lowerBound + a
             if lo >= line.upperBound { break }
@@ -254,6 +268,7 @@ final class MPSParser {
             while e > s && isSpace(bytes[e - 1]) { e -= 1 }
             if s < e { tokens.append(Token(start: s, end: e)) }
         }
+        if let longValue { tokens.append(longValue) }
         return tokens
     }
 
