@@ -11,6 +11,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The chain contract's YAML form and its SHA-256 content hash.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries. Each is imported by exactly one Swift target (see STYLE.md).
@@ -21,7 +24,13 @@ let package = Package(
         ),
 
         // Value types and file readers: no solver, no networking.
-        .target(name: "ParleyModel"),
+        .target(
+            name: "ParleyModel",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
 
         // The LP/QP engine behind a small protocol; the only importer of CClp.
         .target(name: "ParleySolver", dependencies: ["ParleyModel", "CClp"]),
