@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "parley", targets: ["parley"]),
         .library(name: "ParleyModel", targets: ["ParleyModel"]),
         .library(name: "ParleySolver", targets: ["ParleySolver"]),
+        .library(name: "ParleyDecomposition", targets: ["ParleyDecomposition"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,11 +36,15 @@ let package = Package(
         // The LP/QP engine behind a small protocol; the only importer of CClp.
         .target(name: "ParleySolver", dependencies: ["ParleyModel", "CClp"]),
 
+        // Dantzig–Wolfe and ADMM against the `Partner` protocol. Never imports networking.
+        .target(name: "ParleyDecomposition", dependencies: ["ParleyModel", "ParleySolver"]),
+
         .executableTarget(
             name: "parley",
             dependencies: [
                 "ParleyModel",
                 "ParleySolver",
+                "ParleyDecomposition",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

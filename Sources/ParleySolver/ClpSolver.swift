@@ -51,6 +51,7 @@ public final class ClpSolver: LinearSolver {
         if settings.maximumSeconds.isFinite { Clp_setMaximumSeconds(model, settings.maximumSeconds) }
         Clp_setPrimalTolerance(model, settings.primalTolerance)
         Clp_setDualTolerance(model, settings.dualTolerance)
+        if !settings.scaling { Clp_scaling(model, 0) }
     }
 
     deinit {
@@ -238,6 +239,14 @@ public final class ClpSolver: LinearSolver {
                 ray = status == .unbounded ? unboundedRay() : nil
             }
         }
+        if status == .optimal && !quadratic && choice != .cold && !dualFeasible() {
+            // Seen with CLP 1.17 in column generation: after columns are added to a scaled model,
+            // a warm primal can stop at once and call a basis optimal whose new columns have
+            // clearly negative reduced costs. Check, and re-solve cold when that happens.
+            Clp_initialSolve(model)
+            iterations += Int(Clp_numberIterations(model))
+            status = mapStatus()
+        }
         if status == .error && !quadratic && choice != .cold {
             // A warm start that went numerically wrong: one cold retry, as the anchors recommend.
             Clp_initialSolve(model)
@@ -262,6 +271,24 @@ public final class ClpSolver: LinearSolver {
             unboundedRay: ray,
             iterations: iterations,
             seconds: (clock.now - start).seconds)
+    }
+
+    /// Whether the reduced costs at the current point are dual feasible (minimisation): no
+    /// column that could move in an improving direction has a reduced cost beyond tolerance.
+    private func dualFeasible() -> Bool {
+        let n = columnCount
+        guard let x = Clp_getColSolution(model), let d = Clp_getReducedCost(model),
+            let lo = Clp_getColLower(model), let up = Clp_getColUpper(model)
+        else { return true }
+        let tolerance = 100 * settings.dualTolerance
+        for j in 0..<n {
+            let scale = tolerance  // absolute, as CLP's own dual tolerance
+            let atLower = x[j] <= lo[j] + 1e-9 * max(1, abs(lo[j]))
+            let atUpper = x[j] >= up[j] - 1e-9 * max(1, abs(up[j]))
+            if d[j] < -scale && !atUpper { return false }
+            if d[j] > scale && !atLower { return false }
+        }
+        return true
     }
 
     private func mapStatus() -> SolveStatus {

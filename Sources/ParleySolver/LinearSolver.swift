@@ -24,6 +24,9 @@ public struct SolverSettings: Sendable, Equatable {
     public var dualTolerance: Double = 1e-7
     /// Engine log level; negative is silent, 1 is CLP's normal chatter.
     public var logLevel: Int = -1
+    /// Let the engine scale rows and columns (CLP's geometric scaling). Off for models that grow
+    /// by columns many times (the Dantzig–Wolfe master), where stale scale factors hurt.
+    public var scaling: Bool = true
 
     public init() {}
 

@@ -1,0 +1,459 @@
+import ParleyModel
+import ParleySolver
+
+/// Settings of Dantzig–Wolfe column generation, with named defaults.
+public struct DantzigWolfeSettings: Sendable, Equatable {
+    /// Stop when (objective − bound) / max(1, |objective|) is at most this.
+    public var gapTolerance: Double = 1e-6
+    /// Phase 1 ends when the artificial variables sum to at most this (relative to the rows' scale).
+    public var feasibilityTolerance: Double = 1e-7
+    /// A column enters when its reduced cost is below −this × max(1, |cost|, |prices·usage|).
+    public var reducedCostTolerance: Double = 1e-9
+    public var maximumIterations: Int = 5000
+    public var maximumSeconds: Double = .infinity
+    /// Dual-price smoothing (Wentges, with Pessoa et al.'s automatic α).
+    public var stabilization: Bool = true
+    public var initialAlpha: Double = 0.8
+    public var maximumAlpha: Double = 0.9
+    /// Price vectors sent to each partner per round (each may yield a column): the smoothed
+    /// point, the master's duals, and points between. 1 gives classic one-column pricing.
+    public var pricesPerRound: Int = 3
+    /// Phase 1 penalises each unit of artificial variable by this × (the partners' own optimal
+    /// costs summed), so pricing sees true costs from the start.
+    public var penaltyFactor: Double = 1e3
+    /// How often phase 1 multiplies the penalty by 100 before phase 0 decides feasibility.
+    public var penaltyRaises: Int = 3
+    public var solver = SolverSettings()
+
+    public init() {}
+
+    public func validate() throws(SolverError) {
+        if !(gapTolerance >= 0) { throw .invalidSetting("gapTolerance must be at least 0") }
+        if !(feasibilityTolerance > 0) { throw .invalidSetting("feasibilityTolerance must be positive") }
+        if maximumIterations < 1 { throw .invalidSetting("maximumIterations must be at least 1") }
+        if pricesPerRound < 1 { throw .invalidSetting("pricesPerRound must be at least 1") }
+        if !(0..<1).contains(initialAlpha) || !(0..<1).contains(maximumAlpha) {
+            throw .invalidSetting("alpha must be in [0, 1)")
+        }
+        try solver.validate()
+    }
+}
+
+/// Dantzig–Wolfe column generation over remote or local partners.
+///
+/// The restricted master holds, per partner, convex weights of its proposals (and non-negative
+/// weights of its rays) subject to the linking rows and one convexity row per partner. Artificial
+/// variables on every row make any start feasible: phase 1 penalises them (big-M, raised when
+/// needed) while pricing true costs; phase 2 fixes them at zero; phase 0 (pure feasibility) is
+/// the last resort that proves a chain infeasible.
+/// Each iteration every partner is asked, in parallel, for its best responses to one or more
+/// price vectors; their optimal values give a Lagrangian lower bound, and the master's objective
+/// an upper bound. The round stops when the relative gap is within tolerance (or no column
+/// prices out at the master's own duals, which closes the gap).
+public struct DantzigWolfe: Sendable {
+    public var settings: DantzigWolfeSettings
+
+    public init(settings: DantzigWolfeSettings = DantzigWolfeSettings()) {
+        self.settings = settings
+    }
+
+    /// Runs a round. `round` identifies it in every request.
+    public func run(
+        round: String, contract: ChainContract, partners: [any Partner], observer: IterationObserver? = nil
+    ) async throws -> (result: RoundResult, weights: [[Int: Double]]) {
+        try settings.validate()
+        var engine = try DantzigWolfeEngine(settings: settings, contract: contract, partners: partners, round: round)
+        return await engine.run(observer: observer)
+    }
+}
+
+/// The state of one column-generation round.
+struct DantzigWolfeEngine {
+    struct Column {
+        var partner: Int
+        var proposal: Proposal
+    }
+
+    let settings: DantzigWolfeSettings
+    let contract: ChainContract
+    let partners: [any Partner]
+    let round: String
+    let m: Int
+    let lower: [Double]
+    let upper: [Double]
+    /// Chain sense: +1 minimise, −1 maximise (the engine always minimises).
+    let sign: Double
+    let master: ClpSolver
+    var artificialCount = 0
+    var artificialRow: [Int] = []
+    var columns: [Column] = []
+    var inMaster: Set<ProposalRef> = []
+    var pool: [Column] = []
+    var phase = 1
+    var alpha: Double
+    var center: [Double]?
+    var bestBound = -Double.infinity
+    var bigM = 1.0
+    var history: [IterationRecord] = []
+    let clock = ContinuousClock()
+    let start: ContinuousClock.Instant
+
+    struct ProposalRef: Hashable {
+        var partner: Int
+        var id: Int
+    }
+
+    init(settings: DantzigWolfeSettings, contract: ChainContract, partners: [any Partner], round: String) throws {
+        self.settings = settings
+        self.contract = contract
+        self.partners = partners
+        self.round = round
+        self.m = contract.linkingRows.count
+        (self.lower, self.upper) = contract.linkingBounds
+        self.sign = contract.sense == .maximize ? -1 : 1
+        self.alpha = settings.stabilization ? settings.initialAlpha : 0
+        self.start = clock.now
+        // Master rows: linking rows, then one convexity row per partner. Artificial columns make
+        // every row satisfiable from the start; phase I drives them to zero.
+        let p = partners.count
+        var triplets: [(row: Int, column: Int, value: Double)] = []
+        var artificialRow: [Int] = []
+        for i in 0..<m {
+            if lower[i].isFinite || !upper[i].isFinite {
+                triplets.append((i, artificialRow.count, 1))
+                artificialRow.append(i)
+            }
+            if upper[i].isFinite {
+                triplets.append((i, artificialRow.count, -1))
+                artificialRow.append(i)
+            }
+        }
+        for k in 0..<p {
+            triplets.append((m + k, artificialRow.count, 1))
+            artificialRow.append(m + k)
+        }
+        let a = artificialRow.count
+        let program = LinearProgram(
+            objective: Array(repeating: 1, count: a),
+            matrix: SparseMatrix(rowCount: m + p, columnCount: a, triplets: triplets),
+            columnLower: Array(repeating: 0, count: a), columnUpper: Array(repeating: .infinity, count: a),
+            rowLower: lower + Array(repeating: 1, count: p), rowUpper: upper + Array(repeating: 1, count: p))
+        var masterSettings = settings.solver
+        masterSettings.scaling = false  // the master grows by columns every iteration
+        self.master = try ClpSolver(program: program, settings: masterSettings)
+        self.artificialCount = a
+        self.artificialRow = artificialRow
+    }
+
+    var elapsed: Double { (clock.now - start).secondsValue }
+
+    mutating func run(observer: IterationObserver?) async -> (result: RoundResult, weights: [[Int: Double]]) {
+        do {
+            return try await loop(observer: observer)
+        } catch let error as PartnerError {
+            let status: RoundStatus = error.kind == .infeasible ? .infeasible : .partnerFailed
+            return (finish(status, message: error.description, partner: error.partner), [])
+        } catch {
+            return (finish(.partnerFailed, message: "\(error)"), [])
+        }
+    }
+
+    func finish(
+        _ status: RoundStatus, message: String, partner: String? = nil, objective: Double? = nil,
+        violated: [String] = []
+    ) -> RoundResult {
+        let last = history.last
+        return RoundResult(
+            method: "dw", status: status, objective: objective ?? last?.objective, bound: last?.bound,
+            gap: last?.gap, iterations: history.count, seconds: elapsed, message: message, partner: partner,
+            violatedRows: violated, linkingViolation: nil, history: history)
+    }
+
+    /// The price vector restricted to partner k's rows.
+    func local(_ prices: [Double], _ k: Int) -> [Double] { partners[k].linkingRows.map { prices[$0] } }
+
+    func reducedCost(_ c: Column, prices: [Double], convexity: [Double], weight: Double) -> (value: Double, scale: Double) {
+        var priced = 0.0
+        for (r, u) in zip(partners[c.partner].linkingRows, c.proposal.usage) { priced += prices[r] * u }
+        let cost = weight * c.proposal.cost
+        let value = cost - priced - (c.proposal.isRay ? 0 : convexity[c.partner])
+        return (value, max(1, abs(cost), abs(priced)))
+    }
+
+    mutating func addColumns(_ candidates: [Column], prices: [Double], convexity: [Double], weight: Double) throws -> Int {
+        var entering: [NewColumn] = []
+        for c in candidates {
+            let ref = ProposalRef(partner: c.partner, id: c.proposal.id)
+            guard !inMaster.contains(ref) else { continue }
+            let (rc, scale) = reducedCost(c, prices: prices, convexity: convexity, weight: weight)
+            guard rc < -settings.reducedCostTolerance * scale else {
+                if !pool.contains(where: { $0.partner == c.partner && $0.proposal.id == c.proposal.id }) { pool.append(c) }
+                continue
+            }
+            var rows = partners[c.partner].linkingRows
+            var values = c.proposal.usage
+            if !c.proposal.isRay {
+                rows.append(m + c.partner)
+                values.append(1)
+            }
+            let nonzero = values.indices.filter { values[$0] != 0 }
+            entering.append(
+                NewColumn(objective: phase == 0 ? 0 : c.proposal.cost, rows: nonzero.map { rows[$0] }, values: nonzero.map { values[$0] }))
+            inMaster.insert(ref)
+            columns.append(c)
+        }
+        pool.removeAll { inMaster.contains(ProposalRef(partner: $0.partner, id: $0.proposal.id)) }
+        try master.addColumns(entering)
+        return entering.count
+    }
+
+    /// Phase 2: artificials fixed at zero, true costs only.
+    mutating func enterPhaseTwo() throws {
+        phase = 2
+        for j in 0..<artificialCount { try master.setColumnBounds(j, lower: 0, upper: 0) }
+        try master.setObjective(Array(repeating: 0, count: artificialCount) + columns.map(\.proposal.cost))
+    }
+
+    /// Phase 0: pure feasibility (artificials cost 1, plans cost nothing), to prove that no
+    /// combination of plans meets the linking rows once big-M has stopped helping.
+    mutating func enterFeasibilityPhase() throws {
+        phase = 0
+        try master.setObjective(Array(repeating: 1, count: artificialCount) + Array(repeating: 0, count: columns.count))
+    }
+
+    /// Phase 1: true costs plus a penalty `bigM` per unit of artificial.
+    mutating func setPenalty(_ penalty: Double) throws {
+        bigM = penalty
+        try master.setObjective(Array(repeating: penalty, count: artificialCount) + columns.map(\.proposal.cost))
+    }
+
+    /// Σ prices·b over the side each price binds, or −∞ when a price points at an infinite side.
+    func rowTerm(_ prices: [Double], usage: [Double]? = nil) -> Double {
+        var total = 0.0
+        for i in 0..<m {
+            let y = prices[i]
+            if y > 0 { total += lower[i].isFinite ? y * lower[i] : -.infinity }
+            if y < 0 { total += upper[i].isFinite ? y * upper[i] : -.infinity }
+        }
+        return total
+    }
+
+    mutating func loop(observer: IterationObserver?) async throws -> (result: RoundResult, weights: [[Int: Double]]) {
+        // Iteration 0: every partner's own best plan (zero prices) seeds the master, and sets the
+        // scale of the artificial variables' penalty.
+        let zero = Array(repeating: 0.0, count: m)
+        let seed = try await ask(iteration: 0, points: [zero], weight: 1)
+        _ = try addColumns(
+            seed.columns, prices: zero, convexity: Array(repeating: -.infinity, count: partners.count), weight: 1)
+        let costScale = max(1, seed.columns.filter { !$0.proposal.isRay }.map { abs($0.proposal.cost) }.reduce(0, +))
+        try setPenalty(settings.penaltyFactor * costScale)
+        var penaltyRaises = 0
+
+        var iteration = 0
+        while true {
+            iteration += 1
+            var result = master.solve()
+            if result.status == .optimal && phase == 1 && artificialSum(result) <= settings.feasibilityTolerance * rowScale {
+                try enterPhaseTwo()
+                result = master.solve()
+            }
+            guard result.status == .optimal else {
+                if result.status == .unbounded {
+                    return (finish(.unbounded, message: "the chain's objective improves without limit (partners' rays are not bounded by the linking rows)"), weights(nil))
+                }
+                return (finish(.partnerFailed, message: "the master problem failed: \(result.status.rawValue)"), weights(nil))
+            }
+            if phase == 0 && result.objective <= settings.feasibilityTolerance * rowScale {
+                // Feasible after all: back to the true costs.
+                try enterPhaseTwo()
+                result = master.solve()
+            }
+            let prices = Array(result.rowDuals[0..<m])
+            let convexity = Array(result.rowDuals[m...])
+            let weight: Double = phase == 0 ? 0 : 1
+            let masterObjective = result.objective
+
+            // Price vectors: the smoothed point first, then towards the master's duals.
+            var used = phase == 2 ? alpha : 0
+            var added = 0
+            var record = IterationRecord(iteration: iteration, seconds: 0, phase: phase)
+            while true {
+                let anchor = center ?? prices
+                let count = phase == 2 ? settings.pricesPerRound : 1
+                var betas: [Double] = []
+                if count == 1 {
+                    betas = [used]
+                } else {
+                    let top = settings.stabilization ? used : 0.5
+                    betas = (0..<count).map { top * Double(count - 1 - $0) / Double(count - 1) }
+                }
+                let points = betas.map { b in (0..<m).map { b * anchor[$0] + (1 - b) * prices[$0] } }
+                let answer = try await ask(iteration: iteration, points: points, weight: weight)
+                record.slowestPartner = answer.slowest.name
+                record.slowestSeconds = answer.slowest.seconds
+                added += try addColumns(answer.columns + pool, prices: prices, convexity: convexity, weight: weight)
+                if phase != 0 {
+                    // Any price vector gives a valid Lagrangian bound on the true problem.
+                    for (j, point) in points.enumerated() {
+                        guard let total = answer.values[j] else { continue }
+                        let bound = rowTerm(point) + total
+                        if !bestBound.isFinite || bound > bestBound + 1e-12 * max(1, abs(bestBound)) {
+                            bestBound = bound
+                            if settings.stabilization && phase == 2 { center = point }
+                        }
+                    }
+                    if settings.stabilization && phase == 2 {
+                        updateAlpha(prices: prices, point: points[0], usage: answer.usageAt0)
+                    }
+                }
+                if added > 0 || used == 0 || phase != 2 || count > 1 { break }
+                // Mispricing: move the separation point towards the master's duals.
+                used = max(0, used - (1 - alpha))
+                used = used < 1e-3 ? 0 : used
+            }
+            record.seconds = elapsed
+            record.columns = columns.count
+            record.added = added
+            record.alpha = phase == 2 && settings.stabilization ? used : nil
+            if added == 0 && phase == 2 {
+                // No column prices out at the master's own duals: the master is optimal for the
+                // full problem, so the bound meets the objective.
+                bestBound = max(bestBound, masterObjective)
+            }
+            if phase == 2 {
+                record.objective = sign * masterObjective + contract.objectiveConstant
+            }
+            if bestBound.isFinite && phase != 0 {
+                record.bound = sign * bestBound + contract.objectiveConstant
+                if phase == 2 { record.gap = max(0, (masterObjective - bestBound) / max(1, abs(masterObjective))) }
+            }
+            history.append(record)
+            observer?(record)
+            if added == 0 && phase == 1 {
+                // Converged with artificials still in use: the penalty was too small, or no plan
+                // combination meets the linking rows. Raise it a few times, then decide by phase 0.
+                if penaltyRaises < settings.penaltyRaises {
+                    penaltyRaises += 1
+                    try setPenalty(bigM * 100)
+                } else {
+                    try enterFeasibilityPhase()
+                }
+                continue
+            }
+            if added == 0 && phase == 0 {
+                let violated = contract.linkingViolation(masterActivity(result), tolerance: settings.feasibilityTolerance).rows
+                return (
+                    finish(
+                        .infeasible,
+                        message: "no combination of the partners' plans meets the linking rows"
+                            + (violated.isEmpty ? "" : " (violated: \(violated.prefix(10).joined(separator: ", "))"
+                                + (violated.count > 10 ? ", …" : "") + ")"),
+                        violated: violated), weights(nil))
+            }
+            if phase == 2, let gap = record.gap, gap <= settings.gapTolerance {
+                return (finish(.optimal, message: "optimal: relative gap \(gap) within \(settings.gapTolerance)"), weights(nil))
+            }
+            if iteration >= settings.maximumIterations {
+                return (finish(.iterationLimit, message: "stopped after \(iteration) iterations"), weights(nil))
+            }
+            if elapsed >= settings.maximumSeconds {
+                return (finish(.timeLimit, message: "stopped after \(elapsed) s"), weights(nil))
+            }
+        }
+    }
+
+    func artificialSum(_ result: SolveResult) -> Double {
+        (0..<artificialCount).reduce(0) { $0 + result.primal[$1] }
+    }
+
+    var rowScale: Double {
+        max(1, (lower + upper).filter(\.isFinite).map(abs).max() ?? 1)
+    }
+
+    func masterActivity(_ result: SolveResult) -> [Double] {
+        // Activity of the linking rows from proposals only (artificials excluded).
+        var activity = Array(repeating: 0.0, count: m)
+        for (k, c) in columns.enumerated() {
+            let w = result.primal[artificialCount + k]
+            guard w != 0 else { continue }
+            for (r, u) in zip(partners[c.partner].linkingRows, c.proposal.usage) { activity[r] += w * u }
+        }
+        return activity
+    }
+
+    /// The master's weights of each partner's proposals, from a final solve that covers every
+    /// column added so far.
+    func weights(_ given: SolveResult?) -> [[Int: Double]] {
+        let result = master.solve()
+        guard result.status == .optimal, phase == 2 else { return [] }
+        var out = Array(repeating: [Int: Double](), count: partners.count)
+        for (k, c) in columns.enumerated() {
+            let w = result.primal[artificialCount + k]
+            if w > 0 { out[c.partner][c.proposal.id, default: 0] += w }
+        }
+        return out
+    }
+
+    /// Pessoa et al.: if the subgradient at the separation point points towards the master's
+    /// duals, smooth less; otherwise smooth more.
+    mutating func updateAlpha(prices: [Double], point: [Double], usage: [Double]?) {
+        guard let usage else { return }
+        var product = 0.0
+        for i in 0..<m {
+            let side: Double
+            if point[i] > 0 { side = lower[i] } else if point[i] < 0 { side = upper[i] } else { side = min(max(usage[i], lower[i]), upper[i]) }
+            guard side.isFinite else { continue }
+            product += (side - usage[i]) * (prices[i] - point[i])
+        }
+        if product > 0 {
+            alpha = max(0, alpha - 0.1)
+        } else {
+            alpha = min(settings.maximumAlpha, alpha + (1 - alpha) * 0.1)
+        }
+    }
+
+    struct Answer {
+        var columns: [Column]
+        /// Σ over partners of each point's optimal value (nil if any partner is unbounded there).
+        var values: [Double?]
+        /// Linking-row usage of the partners' best responses at the first point.
+        var usageAt0: [Double]?
+        var slowest: (name: String, seconds: Double)
+    }
+
+    func ask(iteration: Int, points: [[Double]], weight: Double) async throws -> Answer {
+        let round = round
+        let partnersCopy = partners
+        let requests = (0..<partners.count).map { k in
+            PricingRequest(round: round, iteration: iteration, prices: points.map { local($0, k) }, costWeight: weight)
+        }
+        let (responses, seconds) = try await forEachPartner(partnersCopy) { partner in
+            let k = partnersCopy.firstIndex { $0.name == partner.name }!
+            return try await partner.price(requests[k])
+        }
+        var columns: [Column] = []
+        var values = [Double?](repeating: 0, count: points.count)
+        var usage: [Double]? = Array(repeating: 0, count: m)
+        for (k, response) in responses.enumerated() {
+            let rows = partners[k].linkingRows
+            guard response.values.count == points.count, response.best.count == points.count,
+                response.proposals.allSatisfy({ $0.usage.count == rows.count && $0.cost.isFinite && $0.usage.allSatisfy(\.isFinite) })
+            else {
+                throw PartnerError(partner: partners[k].name, kind: .badRequest, message: "answered a pricing request with malformed proposals")
+            }
+            for p in response.proposals { columns.append(Column(partner: k, proposal: p)) }
+            for j in 0..<points.count {
+                if let v = response.values[j], let total = values[j] { values[j] = total + v } else { values[j] = nil }
+            }
+            if let best = response.proposals.first(where: { $0.id == response.best[0] }), !best.isRay {
+                for (r, u) in zip(rows, best.usage) { usage?[r] += u }
+            } else {
+                usage = nil
+            }
+        }
+        let slowest = seconds.indices.max { seconds[$0] < seconds[$1] } ?? 0
+        return Answer(
+            columns: columns, values: values, usageAt0: usage,
+            slowest: (partners.isEmpty ? "" : partners[slowest].name, seconds.isEmpty ? 0 : seconds[slowest]))
+    }
+}

@@ -1,0 +1,248 @@
+import ParleyModel
+import ParleySolver
+
+/// A partner whose private model lives in this process: prices with CLP, keeps its proposals,
+/// and forms its own plan at the end. The node daemon wraps one of these; `parley round start
+/// --local` runs one per partner.
+public actor LocalPartner: Partner {
+    public nonisolated let name: String
+    public nonisolated let linkingRows: [Int]
+
+    private let problem: PartnerProblem
+    /// +1 for a minimising chain, -1 for a maximising one: costs are reported in min form.
+    private let sign: Double
+    private var pricing: ClpSolver
+    private var pricingWeight: Double = 1
+    private var admm: ClpSolver?
+    private var admmRho: Double = .nan
+    private var proposals: [Int: (x: [Double], isRay: Bool)] = [:]
+    private var known: [ProposalKey: Int] = [:]
+    private var nextID = 0
+    private var lastIterate: [Double]?
+    private var lastUsage: [Double]?
+    private var finalPlan: [Double]?
+    private let settings: SolverSettings
+
+    private struct ProposalKey: Hashable {
+        var usage: [Double]
+        var cost: Double
+        var isRay: Bool
+    }
+
+    /// - Parameter chainSense: the contract's sense; the private model must have the same.
+    public init(problem: PartnerProblem, chainSense: ObjectiveSense, settings: SolverSettings = SolverSettings())
+        throws
+    {
+        guard problem.program.sense == chainSense else {
+            throw PartnerError(
+                partner: problem.name, kind: .badRequest,
+                message: "its model is a \(problem.program.sense.rawValue) problem but the chain's objective is to "
+                    + "\(chainSense.rawValue)")
+        }
+        self.name = problem.name
+        self.linkingRows = problem.linkingRows
+        self.problem = problem
+        self.sign = chainSense == .maximize ? -1 : 1
+        var s = settings
+        // A warm pricing LP that cycles is caught by this limit and re-solved cold (see price).
+        s.maximumIterations = min(s.maximumIterations, max(10_000, 20 * (problem.program.rowCount + problem.program.columnCount)))
+        self.settings = s
+        self.pricing = try ClpSolver(program: Self.pricingModel(problem.program), settings: s)
+    }
+
+    /// The private model in min form (the solver then never sees a maximisation).
+    private static func pricingModel(_ program: LinearProgram) -> LinearProgram {
+        var p = program
+        if p.sense == .maximize {
+            p.sense = .minimize
+            p.objective = p.objective.map { -$0 }
+            p.quadratic = p.quadratic.map { QuadraticTerm(row: $0.row, column: $0.column, value: -$0.value) }
+            p.objectiveConstant = -p.objectiveConstant
+        }
+        return p
+    }
+
+    // MARK: Dantzig–Wolfe
+
+    public func price(_ request: PricingRequest) async throws -> PricingResponse {
+        let m = linkingRows.count
+        guard request.prices.allSatisfy({ $0.count == m }) else {
+            throw PartnerError(
+                partner: name, kind: .badRequest,
+                message: "price vector has \(request.prices.first { $0.count != m }?.count ?? 0) entries, "
+                    + "expected \(m) (one per linking row of this partner)")
+        }
+        guard request.prices.allSatisfy({ $0.allSatisfy(\.isFinite) }), request.costWeight.isFinite else {
+            throw PartnerError(partner: name, kind: .badRequest, message: "prices must be finite numbers")
+        }
+        let base = Self.pricingModel(problem.program)
+        if request.costWeight != pricingWeight {
+            // Phase I ignores costs, quadratic ones included. CLP cannot drop a quadratic
+            // objective once loaded, so a QP partner gets a fresh model for the switch.
+            if base.isQuadratic {
+                var model = base
+                if request.costWeight == 0 { model.quadratic = [] }
+                pricing = try ClpSolver(program: model, settings: settings)
+            }
+            pricingWeight = request.costWeight
+        }
+        var proposalsOut: [Proposal] = []
+        var values: [Double?] = []
+        var best: [Int] = []
+        for prices in request.prices {
+            let dualTerm = problem.linking.multiplyTransposed(prices)
+            let objective = (0..<base.columnCount).map { request.costWeight * base.objective[$0] - dualTerm[$0] }
+            try pricing.setObjective(objective)
+            var result = pricing.solve()
+            if result.status == .iterationLimit || result.status == .error {
+                // A warm start that stalled: rebuild and solve cold.
+                var model = base
+                if request.costWeight == 0 { model.quadratic = [] }
+                pricing = try ClpSolver(program: model, settings: settings)
+                try pricing.setObjective(objective)
+                result = pricing.solve()
+            }
+            switch result.status {
+            case .optimal:
+                let x = result.primal
+                let usage = problem.linking.multiply(x)
+                let cost = sign * (problem.program.objectiveValue(x))
+                let value = request.costWeight * cost - zip(prices, usage).reduce(0) { $0 + $1.0 * $1.1 }
+                values.append(value)
+                let proposal = record(x: x, usage: usage, cost: cost, isRay: false)
+                best.append(proposal.id)
+                appendUnique(&proposalsOut, proposal)
+            case .unbounded:
+                guard var ray = result.unboundedRay else {
+                    throw PartnerError(partner: name, kind: .solverFailure, message: "pricing problem is unbounded and CLP gave no ray")
+                }
+                let scale = ray.map(abs).max() ?? 1
+                ray = ray.map { $0 / scale }
+                let usage = problem.linking.multiply(ray)
+                let linearCost = sign * zip(problem.program.objective, ray).reduce(0) { $0 + $1.0 * $1.1 }
+                values.append(nil)
+                let proposal = record(x: ray, usage: usage, cost: linearCost, isRay: true)
+                best.append(proposal.id)
+                appendUnique(&proposalsOut, proposal)
+                if !proposals.values.contains(where: { !$0.isRay }) {
+                    // The master needs one plan per partner for its convexity row: any feasible one.
+                    try pricing.setObjective(Array(repeating: 0, count: base.columnCount))
+                    let feasible = pricing.solve()
+                    guard feasible.status == .optimal else { throw infeasible(feasible.status) }
+                    let u = problem.linking.multiply(feasible.primal)
+                    appendUnique(
+                        &proposalsOut,
+                        record(x: feasible.primal, usage: u, cost: sign * problem.program.objectiveValue(feasible.primal), isRay: false))
+                }
+            case .infeasible:
+                throw infeasible(.infeasible)
+            case .iterationLimit, .timeLimit, .error:
+                throw PartnerError(partner: name, kind: .solverFailure, message: "pricing problem stopped: \(result.status.rawValue)")
+            }
+        }
+        return PricingResponse(proposals: proposalsOut, values: values, best: best)
+    }
+
+    private func infeasible(_ status: SolveStatus) -> PartnerError {
+        status == .infeasible
+            ? PartnerError(partner: name, kind: .infeasible, message: "its private model is infeasible (no plan meets its own rows and bounds)")
+            : PartnerError(partner: name, kind: .solverFailure, message: "its private model could not be solved: \(status.rawValue)")
+    }
+
+    private func appendUnique(_ list: inout [Proposal], _ p: Proposal) {
+        if !list.contains(where: { $0.id == p.id }) { list.append(p) }
+    }
+
+    /// Stores a plan (or ray) and returns its proposal; an identical proposal keeps its old id.
+    private func record(x: [Double], usage: [Double], cost: Double, isRay: Bool) -> Proposal {
+        let key = ProposalKey(usage: usage, cost: cost, isRay: isRay)
+        if let id = known[key] { return Proposal(id: id, usage: usage, cost: cost, isRay: isRay) }
+        let id = nextID
+        nextID += 1
+        proposals[id] = (x, isRay)
+        known[key] = id
+        return Proposal(id: id, usage: usage, cost: cost, isRay: isRay)
+    }
+
+    // MARK: ADMM
+
+    public func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse {
+        let m = linkingRows.count
+        guard request.shift.count == m else {
+            throw PartnerError(
+                partner: name, kind: .badRequest,
+                message: "shift vector has \(request.shift.count) entries, expected \(m)")
+        }
+        guard request.shift.allSatisfy(\.isFinite), request.rho.isFinite, request.rho > 0 else {
+            throw PartnerError(partner: name, kind: .badRequest, message: "shift and rho must be finite, rho positive")
+        }
+        let base = Self.pricingModel(problem.program)
+        if admm == nil { admm = try ClpSolver(program: base, settings: settings) }
+        let solver = admm!
+        if request.rho != admmRho {
+            try solver.setQuadraticObjective(Self.merge(base.quadratic, problem.linking, rho: request.rho))
+            admmRho = request.rho
+        }
+        let previous = lastUsage ?? Array(repeating: 0, count: m)
+        let target = zip(previous, request.shift).map { $0 - $1 }
+        let pull = problem.linking.multiplyTransposed(target)
+        try solver.setObjective((0..<base.columnCount).map { base.objective[$0] - request.rho * pull[$0] })
+        let result = solver.solve()
+        guard result.status == .optimal else {
+            if result.status == .infeasible { throw infeasible(.infeasible) }
+            throw PartnerError(partner: name, kind: .solverFailure, message: "ADMM update stopped: \(result.status.rawValue)")
+        }
+        let usage = problem.linking.multiply(result.primal)
+        lastIterate = result.primal
+        lastUsage = usage
+        return ADMMResponse(usage: usage, cost: sign * problem.program.objectiveValue(result.primal))
+    }
+
+    /// Q + ρ DᵀD, each off-diagonal pair once.
+    static func merge(_ quadratic: [QuadraticTerm], _ d: SparseMatrix, rho: Double) -> [QuadraticTerm] {
+        var entries: [Int: [Int: Double]] = [:]
+        for t in quadratic { entries[t.row, default: [:]][t.column, default: 0] += t.value }
+        let rowsOfD = d.transposed()  // column k = linking row k
+        for k in 0..<rowsOfD.columnCount {
+            let (cols, vals) = rowsOfD.column(k)
+            for (a, i) in zip(cols.indices, cols) {
+                for (b, j) in zip(cols.indices, cols) where i <= j {
+                    entries[i, default: [:]][j, default: 0] += rho * vals[a] * vals[b]
+                }
+            }
+        }
+        return entries.flatMap { i, row in row.map { QuadraticTerm(row: i, column: $0.key, value: $0.value) } }
+            .sorted { ($0.row, $0.column) < ($1.row, $1.column) }
+    }
+
+    // MARK: Plan
+
+    public func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt {
+        var x = Array(repeating: 0.0, count: problem.program.columnCount)
+        switch instruction.kind {
+        case .weights(let weights):
+            for (id, w) in weights {
+                guard let stored = proposals[id] else {
+                    throw PartnerError(partner: name, kind: .unknownProposal, message: "no proposal with id \(id)")
+                }
+                guard w.isFinite, w >= -1e-9 else {
+                    throw PartnerError(partner: name, kind: .badRequest, message: "weight \(w) for proposal \(id)")
+                }
+                for j in 0..<x.count { x[j] += w * stored.x[j] }
+            }
+        case .lastIterate:
+            guard let last = lastIterate else {
+                throw PartnerError(partner: name, kind: .badRequest, message: "no ADMM iterate to keep")
+            }
+            x = last
+        }
+        finalPlan = x
+        return PlanReceipt(cost: sign * problem.program.objectiveValue(x), usage: problem.linking.multiply(x))
+    }
+
+    /// The partner's own share of the joint plan, by variable name (its own side only).
+    public func plan() -> [(variable: String, value: Double)]? {
+        guard let finalPlan else { return nil }
+        return zip(problem.program.columnNames, finalPlan).map { ($0, $1) }
+    }
+}

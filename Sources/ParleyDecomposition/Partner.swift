@@ -1,0 +1,153 @@
+/// What a coordinator may ask of a partner, and all a partner ever tells it.
+///
+/// The same protocol is implemented in process (``LocalPartner``) and, in the network layer, by a
+/// proxy that sends each call over TLS to the partner's node. Every value a partner returns is in
+/// these types: linking-row usages, costs, proposal ids, and the optimal values of its pricing
+/// problems — never a variable value, a private row or a cost vector.
+public protocol Partner: Sendable {
+    /// The partner's name in the contract.
+    var name: String { get }
+    /// Contract indices of the linking rows this partner takes part in (public, from the contract).
+    var linkingRows: [Int] { get }
+
+    /// Dantzig–Wolfe pricing: for each price vector, the partner's best response.
+    func price(_ request: PricingRequest) async throws -> PricingResponse
+    /// One ADMM x-update.
+    func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse
+    /// The end of a round: the partner turns the weights of its own proposals (DW) or its last
+    /// ADMM iterate into its share of the joint plan and keeps it.
+    func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt
+}
+
+/// A pricing request: one or more price vectors over the partner's own linking rows.
+public struct PricingRequest: Sendable, Equatable {
+    public var round: String
+    public var iteration: Int
+    /// Each vector is aligned with the partner's `linkingRows`.
+    public var prices: [[Double]]
+    /// 1 to price the partner's true cost, 0 in phase I (feasibility: cost ignored).
+    public var costWeight: Double
+
+    public init(round: String, iteration: Int, prices: [[Double]], costWeight: Double) {
+        self.round = round
+        self.iteration = iteration
+        self.prices = prices
+        self.costWeight = costWeight
+    }
+}
+
+/// A proposal: how much of each linking row a partner's plan would use, and what it costs.
+/// The plan itself stays with the partner under `id`.
+public struct Proposal: Sendable, Equatable {
+    public var id: Int
+    /// Aligned with the partner's `linkingRows`.
+    public var usage: [Double]
+    /// Cost in the chain's minimisation form (a maximising chain's value, negated).
+    public var cost: Double
+    /// A ray (an unbounded direction) rather than a plan: it has no convexity weight.
+    public var isRay: Bool
+
+    public init(id: Int, usage: [Double], cost: Double, isRay: Bool) {
+        self.id = id
+        self.usage = usage
+        self.cost = cost
+        self.isRay = isRay
+    }
+}
+
+/// The answer to a ``PricingRequest``.
+public struct PricingResponse: Sendable, Equatable {
+    /// Distinct proposals found (several price vectors may lead to the same one).
+    public var proposals: [Proposal]
+    /// For each price vector, min over the partner's plans of (costWeight·cost − prices·usage),
+    /// or `nil` when that is unbounded. The coordinator's Lagrangian bound is built from these.
+    public var values: [Double?]
+    /// For each price vector, the id of the proposal that attains `values` (a ray when unbounded).
+    public var best: [Int]
+
+    public init(proposals: [Proposal], values: [Double?], best: [Int]) {
+        self.proposals = proposals
+        self.values = values
+        self.best = best
+    }
+}
+
+/// One ADMM x-update: minimise cost + (ρ/2)·‖usage − target‖² over the partner's plans, where
+/// target = (own previous usage) − `shift`. Only `shift` (built from sums over all partners) and ρ
+/// are sent; the partner knows its own previous usage.
+public struct ADMMRequest: Sendable, Equatable {
+    public var round: String
+    public var iteration: Int
+    /// Aligned with the partner's `linkingRows`.
+    public var shift: [Double]
+    public var rho: Double
+
+    public init(round: String, iteration: Int, shift: [Double], rho: Double) {
+        self.round = round
+        self.iteration = iteration
+        self.shift = shift
+        self.rho = rho
+    }
+}
+
+/// The answer to an ``ADMMRequest``: the new plan's usage and cost.
+public struct ADMMResponse: Sendable, Equatable {
+    public var usage: [Double]
+    public var cost: Double
+
+    public init(usage: [Double], cost: Double) {
+        self.usage = usage
+        self.cost = cost
+    }
+}
+
+/// How a partner forms its share of the plan at the end of a round.
+public struct PlanInstruction: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Dantzig–Wolfe: weights of the partner's own proposals (by id).
+        case weights([Int: Double])
+        /// ADMM: keep the last iterate.
+        case lastIterate
+    }
+
+    public var round: String
+    public var kind: Kind
+
+    public init(round: String, kind: Kind) {
+        self.round = round
+        self.kind = kind
+    }
+}
+
+/// A partner's acknowledgement of its plan: only what the coordinator may know.
+public struct PlanReceipt: Sendable, Equatable {
+    /// The plan's cost (chain's minimisation form) and linking-row usage, so the coordinator can
+    /// check the plans together meet the linking rows and add up to the reported objective.
+    public var cost: Double
+    public var usage: [Double]
+
+    public init(cost: Double, usage: [Double]) {
+        self.cost = cost
+        self.usage = usage
+    }
+}
+
+/// A partner could not answer. The coordinator ends the round with a status naming it.
+public struct PartnerError: Error, CustomStringConvertible, Equatable, Sendable {
+    public enum Kind: String, Sendable {
+        case infeasible, unbounded, solverFailure = "solver_failure", badRequest = "bad_request"
+        case unknownProposal = "unknown_proposal"
+    }
+
+    public var partner: String
+    public var kind: Kind
+    public var message: String
+
+    public init(partner: String, kind: Kind, message: String) {
+        self.partner = partner
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { "partner '\(partner)': \(message)" }
+}

@@ -1,0 +1,130 @@
+import ParleyModel
+
+/// How a round ended. A status is an answer (as in MathOptInterface), not an error.
+public enum RoundStatus: String, Sendable, Codable {
+    case optimal
+    /// ADMM met its residual tolerances (the plan meets the linking rows within them).
+    case converged
+    /// No joint plan meets the linking rows (`RoundResult.violatedRows` names them), or a
+    /// partner's own model is infeasible (`RoundResult.partner`).
+    case infeasible
+    case unbounded
+    case iterationLimit = "iteration_limit"
+    case timeLimit = "time_limit"
+    /// A partner failed or answered nonsense (`RoundResult.partner`, `message`).
+    case partnerFailed = "partner_failed"
+}
+
+/// One row of the convergence log.
+public struct IterationRecord: Sendable, Equatable {
+    public var iteration: Int
+    public var seconds: Double
+    /// DW: 1 while finding a feasible combination, 2 after. ADMM: 0.
+    public var phase: Int
+    /// Chain objective of the current plan (DW: the restricted master's; ADMM: Σ costs).
+    public var objective: Double?
+    /// DW: the best Lagrangian bound so far (chain sense).
+    public var bound: Double?
+    /// DW: relative gap between objective and bound.
+    public var gap: Double?
+    /// ADMM residuals and penalty.
+    public var primalResidual: Double?
+    public var dualResidual: Double?
+    public var rho: Double?
+    /// DW: columns in the master; added this iteration.
+    public var columns: Int?
+    public var added: Int?
+    /// DW: smoothing weight used this iteration.
+    public var alpha: Double?
+    /// The partner that answered last this iteration, and its time.
+    public var slowestPartner: String?
+    public var slowestSeconds: Double?
+
+    public init(iteration: Int, seconds: Double, phase: Int) {
+        self.iteration = iteration
+        self.seconds = seconds
+        self.phase = phase
+    }
+}
+
+/// The outcome of a round.
+public struct RoundResult: Sendable {
+    public var method: String
+    public var status: RoundStatus
+    public var objective: Double?
+    public var bound: Double?
+    public var gap: Double?
+    public var iterations: Int
+    public var seconds: Double
+    public var message: String
+    /// The partner a failure is about.
+    public var partner: String?
+    /// Linking rows no plan could meet (infeasible chains).
+    public var violatedRows: [String]
+    /// Largest violation of a linking row by the final plans together (absolute).
+    public var linkingViolation: Double?
+    public var history: [IterationRecord]
+}
+
+/// Something that watches a round, one record per iteration (terminal table, JSON Lines file).
+public typealias IterationObserver = @Sendable (IterationRecord) -> Void
+
+/// Calls `body` for every partner at once and collects the answers in partner order, with each
+/// partner's time; the first error (tagged with the partner's name) ends the call.
+func forEachPartner<T: Sendable>(
+    _ partners: [any Partner], _ body: @escaping @Sendable (any Partner) async throws -> T
+) async throws -> (results: [T], seconds: [Double]) {
+    try await withThrowingTaskGroup(of: (Int, T, Double).self) { group in
+        for (k, partner) in partners.enumerated() {
+            group.addTask {
+                let clock = ContinuousClock()
+                let start = clock.now
+                do {
+                    let value = try await body(partner)
+                    return (k, value, (clock.now - start).secondsValue)
+                } catch let error as PartnerError {
+                    throw error
+                } catch {
+                    throw PartnerError(partner: partner.name, kind: .solverFailure, message: "\(error)")
+                }
+            }
+        }
+        var results = [T?](repeating: nil, count: partners.count)
+        var seconds = [Double](repeating: 0, count: partners.count)
+        for try await (k, value, s) in group {
+            results[k] = value
+            seconds[k] = s
+        }
+        return (results.map { $0! }, seconds)
+    }
+}
+
+extension Duration {
+    var secondsValue: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}
+
+/// Linking-row helpers shared by both methods.
+extension ChainContract {
+    /// Row lower and upper bounds, in contract order.
+    var linkingBounds: (lower: [Double], upper: [Double]) {
+        (linkingRows.map(\.lower), linkingRows.map(\.upper))
+    }
+
+    /// The largest amount by which `activity` leaves the linking rows' bounds, and the rows that
+    /// it leaves by more than `tolerance`.
+    func linkingViolation(_ activity: [Double], tolerance: Double) -> (worst: Double, rows: [String]) {
+        var worst = 0.0
+        var rows: [String] = []
+        for (i, row) in linkingRows.enumerated() {
+            let v = max(row.lower - activity[i], activity[i] - row.upper, 0)
+            worst = max(worst, v)
+            if v > tolerance * max(1, abs(row.lower.isFinite ? row.lower : 0), abs(row.upper.isFinite ? row.upper : 0)) {
+                rows.append(row.name)
+            }
+        }
+        return (worst, rows)
+    }
+}
