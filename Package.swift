@@ -39,12 +39,16 @@ let package = Package(
         // Dantzig–Wolfe and ADMM against the `Partner` protocol. Never imports networking.
         .target(name: "ParleyDecomposition", dependencies: ["ParleyModel", "ParleySolver"]),
 
+        // Rounds: partners, convergence logs, plans. (Networked partners come with ParleyTransport.)
+        .target(name: "ParleyCoordinator", dependencies: ["ParleyModel", "ParleyDecomposition"]),
+
         .executableTarget(
             name: "parley",
             dependencies: [
                 "ParleyModel",
                 "ParleySolver",
                 "ParleyDecomposition",
+                "ParleyCoordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +62,11 @@ let package = Package(
             name: "ParleySolverTests",
             dependencies: ["ParleyModel", "ParleySolver"],
             path: "Tests/ParleySolverTests"
+        ),
+        .testTarget(
+            name: "ParleyDecompositionTests",
+            dependencies: ["ParleyModel", "ParleySolver", "ParleyDecomposition"],
+            path: "Tests/ParleyDecompositionTests"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -19,8 +19,8 @@ public struct DantzigWolfeSettings: Sendable, Equatable {
     /// point, the master's duals, and points between. 1 gives classic one-column pricing.
     public var pricesPerRound: Int = 3
     /// Phase 1 penalises each unit of artificial variable by this × (the partners' own optimal
-    /// costs summed), so pricing sees true costs from the start.
-    public var penaltyFactor: Double = 1e3
+    /// costs summed) / (their largest linking-row usage), so pricing sees true costs from the start.
+    public var penaltyFactor: Double = 10
     /// How often phase 1 multiplies the penalty by 100 before phase 0 decides feasibility.
     public var penaltyRaises: Int = 3
     public var solver = SolverSettings()
@@ -94,6 +94,8 @@ struct DantzigWolfeEngine {
     var center: [Double]?
     var bestBound = -Double.infinity
     var bigM = 1.0
+    /// Phase 1 hands over to phase 2 when the artificials sum to at most this.
+    var switchThreshold = 0.0
     var history: [IterationRecord] = []
     let clock = ContinuousClock()
     let start: ContinuousClock.Instant
@@ -214,6 +216,13 @@ struct DantzigWolfeEngine {
         try master.setObjective(Array(repeating: 0, count: artificialCount) + columns.map(\.proposal.cost))
     }
 
+    /// Back from phase 2 to phase 1 (artificials free again, penalised).
+    mutating func leavePhaseTwo() throws {
+        phase = 1
+        for j in 0..<artificialCount { try master.setColumnBounds(j, lower: 0, upper: .infinity) }
+        try setPenalty(bigM)
+    }
+
     /// Phase 0: pure feasibility (artificials cost 1, plans cost nothing), to prove that no
     /// combination of plans meets the linking rows once big-M has stopped helping.
     mutating func enterFeasibilityPhase() throws {
@@ -245,17 +254,28 @@ struct DantzigWolfeEngine {
         let seed = try await ask(iteration: 0, points: [zero], weight: 1)
         _ = try addColumns(
             seed.columns, prices: zero, convexity: Array(repeating: -.infinity, count: partners.count), weight: 1)
-        let costScale = max(1, seed.columns.filter { !$0.proposal.isRay }.map { abs($0.proposal.cost) }.reduce(0, +))
-        try setPenalty(settings.penaltyFactor * costScale)
+        // A unit of artificial costs about what the whole chain's own optima cost per unit of
+        // their largest linking-row usage: enough in practice, and raised when it is not.
+        let plans = seed.columns.filter { !$0.proposal.isRay }
+        let costScale = max(1, plans.map { abs($0.proposal.cost) }.reduce(0, +))
+        let usageScale = max(1, plans.flatMap { $0.proposal.usage.map(abs) }.max() ?? 1)
+        try setPenalty(settings.penaltyFactor * costScale / usageScale)
+        switchThreshold = settings.feasibilityTolerance * rowScale
         var penaltyRaises = 0
 
         var iteration = 0
         while true {
             iteration += 1
             var result = master.solve()
-            if result.status == .optimal && phase == 1 && artificialSum(result) <= settings.feasibilityTolerance * rowScale {
+            if result.status == .optimal && phase == 1 && artificialSum(result) <= switchThreshold {
                 try enterPhaseTwo()
                 result = master.solve()
+                if result.status == .infeasible {
+                    // The artificials were small but not zero: back to phase 1, stricter.
+                    try leavePhaseTwo()
+                    switchThreshold /= 100
+                    result = master.solve()
+                }
             }
             guard result.status == .optimal else {
                 if result.status == .unbounded {

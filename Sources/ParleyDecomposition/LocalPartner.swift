@@ -177,12 +177,14 @@ public actor LocalPartner: Partner {
             throw PartnerError(partner: name, kind: .badRequest, message: "shift and rho must be finite, rho positive")
         }
         let base = Self.pricingModel(problem.program)
-        if admm == nil { admm = try ClpSolver(program: base, settings: settings) }
-        let solver = admm!
-        if request.rho != admmRho {
-            try solver.setQuadraticObjective(Self.merge(base.quadratic, problem.linking, rho: request.rho))
+        if admm == nil || request.rho != admmRho {
+            // A new ρ means a new quadratic term, and CLP cannot replace one: a fresh model.
+            var model = base
+            model.quadratic = Self.merge(base.quadratic, problem.linking, rho: request.rho)
+            admm = try ClpSolver(program: model, settings: settings)
             admmRho = request.rho
         }
+        let solver = admm!
         let previous = lastUsage ?? Array(repeating: 0, count: m)
         let target = zip(previous, request.shift).map { $0 - $1 }
         let pull = problem.linking.multiplyTransposed(target)
@@ -195,7 +197,8 @@ public actor LocalPartner: Partner {
         let usage = problem.linking.multiply(result.primal)
         lastIterate = result.primal
         lastUsage = usage
-        return ADMMResponse(usage: usage, cost: sign * problem.program.objectiveValue(result.primal))
+        let change = zip(usage, previous).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        return ADMMResponse(usage: usage, cost: sign * problem.program.objectiveValue(result.primal), usageChange: change)
     }
 
     /// Q + ρ DᵀD, each off-diagonal pair once.

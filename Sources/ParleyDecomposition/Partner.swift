@@ -94,10 +94,14 @@ public struct ADMMRequest: Sendable, Equatable {
 public struct ADMMResponse: Sendable, Equatable {
     public var usage: [Double]
     public var cost: Double
+    /// ‖usage − previous usage‖²: the partner's share of the dual residual (a sum over partners
+    /// is all the coordinator needs of it).
+    public var usageChange: Double
 
-    public init(usage: [Double], cost: Double) {
+    public init(usage: [Double], cost: Double, usageChange: Double) {
         self.usage = usage
         self.cost = cost
+        self.usageChange = usageChange
     }
 }
 

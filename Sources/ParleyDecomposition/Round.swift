@@ -115,7 +115,7 @@ extension ChainContract {
 
     /// The largest amount by which `activity` leaves the linking rows' bounds, and the rows that
     /// it leaves by more than `tolerance`.
-    func linkingViolation(_ activity: [Double], tolerance: Double) -> (worst: Double, rows: [String]) {
+    public func linkingViolation(_ activity: [Double], tolerance: Double) -> (worst: Double, rows: [String]) {
         var worst = 0.0
         var rows: [String] = []
         for (i, row) in linkingRows.enumerated() {

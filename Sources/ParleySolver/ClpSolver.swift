@@ -1,5 +1,6 @@
 import CClp
 import Foundation
+import Synchronization
 import ParleyModel
 
 /// COIN-OR CLP behind ``LinearSolver``: the only type in Parley that touches CLP.
@@ -117,7 +118,12 @@ public final class ClpSolver: LinearSolver {
         mark(.objective)
     }
 
+    /// Gives an LP a quadratic objective. CLP cannot replace a quadratic objective once loaded
+    /// (it asserts), so on a model that already has one this throws: build a new solver instead.
     public func setQuadraticObjective(_ terms: [QuadraticTerm]) throws(SolverError) {
+        if quadratic {
+            throw .invalidModel("CLP cannot replace a quadratic objective; build a new solver for the new one")
+        }
         if let bad = terms.first(where: { !$0.value.isFinite || $0.column >= columnCount }) {
             throw .invalidModel("quadratic entry (\(bad.row), \(bad.column)) = \(bad.value)")
         }
@@ -218,7 +224,8 @@ public final class ClpSolver: LinearSolver {
         let choice = pending
         pending = .none
         if quadratic {
-            Clp_primal(model, 0)
+            // CLP's nonlinear primal prints debugging lines with printf whatever the log level.
+            QuietStandardOutput.run { _ = Clp_primal(model, 0) }
         } else {
             switch choice {
             case .cold: Clp_initialDualSolve(model)
@@ -247,8 +254,9 @@ public final class ClpSolver: LinearSolver {
             iterations += Int(Clp_numberIterations(model))
             status = mapStatus()
         }
-        if status == .error && !quadratic && choice != .cold {
-            // A warm start that went numerically wrong: one cold retry, as the anchors recommend.
+        if (status == .error || status == .infeasible) && !quadratic && choice != .cold {
+            // A warm start that went numerically wrong (or claims infeasibility after a change
+            // that cannot cause it): one cold retry, as the anchors recommend.
             Clp_initialSolve(model)
             iterations += Int(Clp_numberIterations(model))
             status = mapStatus()
@@ -313,5 +321,38 @@ extension Duration {
     public var seconds: Double {
         let (s, atto) = components
         return Double(s) + Double(atto) * 1e-18
+    }
+}
+
+/// Sends the process's standard output to /dev/null while at least one QP solve runs, so CLP's
+/// unconditional debugging prints from its nonlinear code never reach a user's terminal or log.
+/// Reference-counted: solves on several threads share one redirection; Parley's own output is
+/// written between solves.
+enum QuietStandardOutput {
+    private static let state = Mutex<(depth: Int, saved: Int32)>((0, -1))
+
+    static func run(_ body: () -> Void) {
+        state.withLock { s in
+            if s.depth == 0 {
+                fflush(nil)  // all C streams, stdout included
+                s.saved = dup(STDOUT_FILENO)
+                let null = open("/dev/null", O_WRONLY)
+                if null >= 0 {
+                    dup2(null, STDOUT_FILENO)
+                    close(null)
+                }
+            }
+            s.depth += 1
+        }
+        body()
+        state.withLock { s in
+            s.depth -= 1
+            if s.depth == 0 && s.saved >= 0 {
+                fflush(nil)  // all C streams, stdout included
+                dup2(s.saved, STDOUT_FILENO)
+                close(s.saved)
+                s.saved = -1
+            }
+        }
     }
 }

@@ -1,0 +1,184 @@
+import ParleyModel
+import ParleySolver
+
+/// Settings of sharing-form ADMM, with named defaults (after OSQP).
+public struct ADMMSettings: Sendable, Equatable {
+    /// Absolute and relative tolerances on the primal and dual residuals.
+    public var absoluteTolerance: Double = 1e-5
+    public var relativeTolerance: Double = 1e-4
+    public var maximumIterations: Int = 4000
+    public var maximumSeconds: Double = .infinity
+    /// Initial penalty; `nil` chooses it from the partners' own costs and linking-row usages.
+    public var rho: Double?
+    /// Over-relaxation α in (0, 2).
+    public var relaxation: Double = 1.6
+    /// Residual balancing: look every this many iterations (iteration counts, not wall time,
+    /// so runs are reproducible) ...
+    public var adaptiveInterval: Int = 10
+    /// ... and change ρ only when the balancing factor exceeds this (or its inverse).
+    public var adaptiveThreshold: Double = 5
+    /// ρ stays within [initial / rhoRange, initial × rhoRange]: a penalty far beyond the
+    /// prices' scale makes the partners' QPs ill-conditioned.
+    public var rhoRange: Double = 1e4
+
+    public init() {}
+
+    public func validate() throws(SolverError) {
+        if !(absoluteTolerance >= 0 && relativeTolerance >= 0) { throw .invalidSetting("tolerances must be at least 0") }
+        if maximumIterations < 1 { throw .invalidSetting("maximumIterations must be at least 1") }
+        if !(relaxation > 0 && relaxation < 2) { throw .invalidSetting("relaxation must be in (0, 2)") }
+        if let rho, !(rho > 0 && rho.isFinite) { throw .invalidSetting("rho must be positive") }
+        if adaptiveInterval < 1 || !(adaptiveThreshold > 1) || !(rhoRange >= 1) {
+            throw .invalidSetting("adaptive settings out of range")
+        }
+    }
+}
+
+/// ADMM in sharing form over the linking rows.
+///
+/// For linking row i with participants Pᵢ (Nᵢ of them), the coordinator keeps the mean usage ūᵢ,
+/// its projection z̄ᵢ onto [Lᵢ/Nᵢ, Uᵢ/Nᵢ], and the scaled dual wᵢ. Each partner minimises its own
+/// cost plus (ρ/2)‖usage − (previous usage − shift)‖² with shift = ū − z̄ + w on its rows. The
+/// coordinator uses only the *sums* of the partners' usages, so secure aggregation can replace
+/// the individual answers later without touching the algorithm.
+public struct ADMM: Sendable {
+    public var settings: ADMMSettings
+
+    public init(settings: ADMMSettings = ADMMSettings()) {
+        self.settings = settings
+    }
+
+    public func run(
+        round: String, contract: ChainContract, partners: [any Partner], observer: IterationObserver? = nil
+    ) async throws -> RoundResult {
+        try settings.validate()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let m = contract.linkingRows.count
+        let (lower, upper) = contract.linkingBounds
+        let sign = contract.sense == .maximize ? -1.0 : 1.0
+        var count = Array(repeating: 0.0, count: m)
+        for p in partners { for r in p.linkingRows { count[r] += 1 } }
+        var history: [IterationRecord] = []
+
+        func finish(_ status: RoundStatus, _ message: String, partner: String? = nil, violation: Double? = nil) -> RoundResult {
+            let last = history.last
+            return RoundResult(
+                method: "admm", status: status, objective: last?.objective, bound: nil, gap: nil,
+                iterations: history.count, seconds: (clock.now - start).secondsValue, message: message, partner: partner,
+                violatedRows: [], linkingViolation: violation, history: history)
+        }
+
+        do {
+            // ρ from the data: the partners' own optima (zero prices) give a cost scale and a
+            // usage scale; ρ ≈ cost / usage² puts the penalty on the scale of the prices.
+            var rho = settings.rho ?? 1
+            if settings.rho == nil {
+                let zero = (0..<partners.count).map { k in
+                    PricingRequest(round: round, iteration: 0, prices: [Array(repeating: 0, count: partners[k].linkingRows.count)], costWeight: 1)
+                }
+                let (own, _) = try await forEachPartner(partners) { partner in
+                    try await partner.price(zero[partners.firstIndex { $0.name == partner.name }!])
+                }
+                var cost = 0.0
+                var usage = 0.0
+                for response in own {
+                    for p in response.proposals where !p.isRay {
+                        cost += abs(p.cost)
+                        usage += p.usage.reduce(0) { $0 + $1 * $1 }
+                    }
+                }
+                rho = max(cost, 1) / max(usage, 1)
+            }
+            let rhoLimits = (rho / settings.rhoRange, rho * settings.rhoRange)
+
+            var meanUsage = Array(repeating: 0.0, count: m)
+            var z = Array(repeating: 0.0, count: m)
+            var w = Array(repeating: 0.0, count: m)
+            var iteration = 0
+            while true {
+                iteration += 1
+                let shift = (0..<m).map { meanUsage[$0] - z[$0] + w[$0] }
+                let requests = partners.map { p in
+                    ADMMRequest(round: round, iteration: iteration, shift: p.linkingRows.map { shift[$0] }, rho: rho)
+                }
+                let partnersCopy = partners
+                let (answers, seconds) = try await forEachPartner(partners) { partner in
+                    try await partner.admmStep(requests[partnersCopy.firstIndex { $0.name == partner.name }!])
+                }
+                var sum = Array(repeating: 0.0, count: m)
+                var cost = 0.0
+                var change = 0.0
+                for (k, a) in answers.enumerated() {
+                    guard a.usage.count == partners[k].linkingRows.count, a.usage.allSatisfy(\.isFinite), a.cost.isFinite,
+                        a.usageChange.isFinite, a.usageChange >= 0
+                    else {
+                        throw PartnerError(partner: partners[k].name, kind: .badRequest, message: "answered an ADMM update with a malformed usage vector")
+                    }
+                    for (r, u) in zip(partners[k].linkingRows, a.usage) { sum[r] += u }
+                    cost += a.cost
+                    change += a.usageChange
+                }
+                // From here on only the sums are used.
+                let previousZ = z
+                for i in 0..<m where count[i] > 0 {
+                    meanUsage[i] = sum[i] / count[i]
+                    let relaxed = settings.relaxation * meanUsage[i] + (1 - settings.relaxation) * previousZ[i]
+                    z[i] = min(max(relaxed + w[i], lower[i] / count[i]), upper[i] / count[i])
+                    w[i] += relaxed - z[i]
+                }
+                var primal = 0.0, dual = 0.0
+                var usageNorm = 0.0, zNorm = 0.0, priceNorm = 0.0
+                for i in 0..<m where count[i] > 0 {
+                    let r = count[i] * (meanUsage[i] - z[i])
+                    primal += r * r
+                    usageNorm += sum[i] * sum[i]
+                    zNorm += (count[i] * z[i]) * (count[i] * z[i])
+                    priceNorm += (rho * w[i]) * (rho * w[i])
+                }
+                primal = primal.squareRoot()
+                // Dual residual: ρ times how far the partners' plans still move (for rows with a
+                // single feasible value, z̄ never moves, so z̄'s change would say nothing).
+                dual = rho * change.squareRoot()
+                let rootM = Double(max(m, 1)).squareRoot()
+                let primalLimit = settings.absoluteTolerance * rootM + settings.relativeTolerance * max(usageNorm, zNorm).squareRoot()
+                let dualLimit = settings.absoluteTolerance * rootM + settings.relativeTolerance * priceNorm.squareRoot()
+
+                var record = IterationRecord(iteration: iteration, seconds: (clock.now - start).secondsValue, phase: 0)
+                record.objective = sign * cost + contract.objectiveConstant
+                record.primalResidual = primal
+                record.dualResidual = dual
+                record.rho = rho
+                let slowest = seconds.indices.max { seconds[$0] < seconds[$1] }
+                record.slowestPartner = slowest.map { partners[$0].name }
+                record.slowestSeconds = slowest.map { seconds[$0] }
+                history.append(record)
+                observer?(record)
+
+                let violation = contract.linkingViolation(sum, tolerance: 0).worst
+                if primal <= primalLimit && dual <= dualLimit {
+                    return finish(.converged, "converged: primal residual \(primal) ≤ \(primalLimit), dual residual \(dual) ≤ \(dualLimit)", violation: violation)
+                }
+                if iteration >= settings.maximumIterations {
+                    return finish(.iterationLimit, "stopped after \(iteration) iterations", violation: violation)
+                }
+                if (clock.now - start).secondsValue >= settings.maximumSeconds {
+                    return finish(.timeLimit, "stopped after \((clock.now - start).secondsValue) s", violation: violation)
+                }
+                // Residual balancing on scaled residuals (OSQP): move ρ towards the side that lags.
+                if iteration % settings.adaptiveInterval == 0 && primal > 0 && dual > 0 {
+                    let scaledPrimal = primal / max(usageNorm, zNorm, 1e-30).squareRoot()
+                    let scaledDual = dual / max(priceNorm, 1e-30).squareRoot()
+                    let factor = (scaledPrimal / scaledDual).squareRoot()
+                    if factor > settings.adaptiveThreshold || factor < 1 / settings.adaptiveThreshold {
+                        let next = min(rhoLimits.1, max(rhoLimits.0, rho * factor))
+                        for i in 0..<m { w[i] *= rho / next }
+                        rho = next
+                    }
+                }
+            }
+        } catch let error as PartnerError {
+            return finish(error.kind == .infeasible ? .infeasible : .partnerFailed, error.description, partner: error.partner)
+        }
+    }
+}

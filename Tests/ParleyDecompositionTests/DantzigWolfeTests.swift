@@ -1,0 +1,54 @@
+import ParleyDecomposition
+import ParleyModel
+import ParleySolver
+import Testing
+
+/// Dantzig–Wolfe over in-process partners reaches the published optimum of the shared block
+/// instances, and the partners' plans together are feasible for the original model.
+@Suite struct DantzigWolfeTests {
+    /// Relative tolerance against `reference_optimum` (the DW gap tolerance is 1e-6 too).
+    static let tolerance = 1e-6
+
+    /// fxm2_6 and env_aggr are left out here: see the issue notes (they need more iterations
+    /// than a debug-build unit test should spend; `make bench` runs them).
+    @Test(arguments: ["lands3", "chem", "ship04l", "airl_first", "ken-07", "pds-02"])
+    func reachesReferenceOptimum(_ name: String) async throws {
+        let chain = try SplitChain(name)
+        let reference = Fixtures.references.first { $0.name == name }!.optimum
+        let (result, weights) = try await DantzigWolfe().run(
+            round: "test", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .optimal, "\(result.message)")
+        let objective = try #require(result.objective)
+        #expect(abs(objective - reference) <= Self.tolerance * max(1, abs(reference)), "objective \(objective) vs \(reference)")
+        let bound = try #require(result.bound)
+        #expect(bound <= objective + Self.tolerance * max(1, abs(objective)))
+        try await chain.finish(round: "test", weights: weights)
+        let x = await chain.jointPlan()
+        let scale = max(1, chain.program.rowUpper.filter(\.isFinite).map(abs).max() ?? 1)
+        #expect(chain.program.maximumViolation(x) <= 1e-6 * scale, "violation \(chain.program.maximumViolation(x))")
+        #expect(abs(chain.program.objectiveValue(x) - reference) <= Self.tolerance * max(1, abs(reference)))
+    }
+
+    /// ken-07 packed into 7 partners (several blocks per partner) reaches the same optimum.
+    @Test func packedPartnersReachTheSameOptimum() async throws {
+        let chain = try SplitChain("ken-07", partnerCount: 7)
+        #expect(chain.partners.count == 7)
+        let reference = Fixtures.references.first { $0.name == "ken-07" }!.optimum
+        let (result, _) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .optimal, "\(result.message)")
+        #expect(abs((result.objective ?? .nan) - reference) <= Self.tolerance * abs(reference))
+    }
+
+    /// One column per partner and no smoothing still reach the optimum (the switches change
+    /// speed, never the answer).
+    @Test func switchesOffStillOptimal() async throws {
+        let chain = try SplitChain("chem")
+        var settings = DantzigWolfeSettings()
+        settings.stabilization = false
+        settings.pricesPerRound = 1
+        let reference = Fixtures.references.first { $0.name == "chem" }!.optimum
+        let (result, _) = try await DantzigWolfe(settings: settings).run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .optimal)
+        #expect(abs((result.objective ?? .nan) - reference) <= Self.tolerance * abs(reference))
+    }
+}

@@ -1,0 +1,82 @@
+import ParleyDecomposition
+import ParleyModel
+import ParleySolver
+import Synchronization
+import Testing
+
+/// Records everything that crosses the partner boundary, both ways.
+final class RecordingPartner: Partner, Sendable {
+    let inner: LocalPartner
+    let requests = Mutex<[PricingRequest]>([])
+    let responses = Mutex<[PricingResponse]>([])
+    let admmRequests = Mutex<[ADMMRequest]>([])
+    let admmResponses = Mutex<[ADMMResponse]>([])
+    var name: String { inner.name }
+    var linkingRows: [Int] { inner.linkingRows }
+
+    init(_ inner: LocalPartner) { self.inner = inner }
+
+    func price(_ request: PricingRequest) async throws -> PricingResponse {
+        requests.withLock { $0.append(request) }
+        let response = try await inner.price(request)
+        responses.withLock { $0.append(response) }
+        return response
+    }
+
+    func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse {
+        admmRequests.withLock { $0.append(request) }
+        let response = try await inner.admmStep(request)
+        admmResponses.withLock { $0.append(response) }
+        return response
+    }
+
+    func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { try await inner.finish(instruction) }
+}
+
+/// What crosses the partner boundary in a real round holds only linking-row usages, costs, ids
+/// and prices of the partner's own linking rows — never a plan or a private cost vector.
+@Suite struct TranscriptTests {
+    @Test func dantzigWolfeTranscriptHoldsOnlyUsagesCostsAndIds() async throws {
+        let chain = try SplitChain("pds-02")
+        let recorders = chain.partners.map(RecordingPartner.init)
+        let (result, _) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: recorders)
+        #expect(result.status == .optimal)
+        let m = chain.split.contract.linkingRows.count
+        for (k, recorder) in recorders.enumerated() {
+            let rows = recorder.linkingRows.count
+            let columns = chain.split.programs[k].columnCount
+            #expect(rows < m, "a partner takes part in only some linking rows")
+            #expect(rows < columns)
+            // Requests: prices only for the partner's own rows.
+            for request in recorder.requests.withLock({ $0 }) {
+                #expect(request.prices.allSatisfy { $0.count == rows })
+            }
+            // Responses: each proposal is (id, usage over its rows, cost, ray flag); values are
+            // one number per price vector. Nothing has the length of the private model.
+            var seen = Set<Int>()
+            let responses = recorder.responses.withLock { $0 }
+            #expect(!responses.isEmpty)
+            for response in responses {
+                #expect(response.proposals.allSatisfy { $0.usage.count == rows && $0.cost.isFinite })
+                #expect(response.values.count == response.best.count)
+                seen.formUnion(response.proposals.map(\.id))
+                // Every "best" id refers to a proposal the coordinator was actually sent.
+                #expect(Set(response.best).isSubset(of: seen))
+            }
+        }
+    }
+
+    @Test func admmTranscriptHoldsOnlyUsagesAndCosts() async throws {
+        let chain = try SplitChain("lands3")
+        let recorders = chain.partners.map(RecordingPartner.init)
+        var settings = ADMMSettings()
+        settings.maximumIterations = 20
+        _ = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: recorders)
+        for recorder in recorders {
+            let rows = recorder.linkingRows.count
+            #expect(recorder.admmRequests.withLock { $0 }.allSatisfy { $0.shift.count == rows })
+            #expect(recorder.admmResponses.withLock { $0 }.allSatisfy { $0.usage.count == rows })
+            #expect(recorder.admmResponses.withLock { $0 }.count == 20)
+        }
+    }
+}
