@@ -68,6 +68,13 @@ let package = Package(
             dependencies: ["ParleyModel", "ParleySolver", "ParleyDecomposition"],
             path: "Tests/ParleyDecompositionTests"
         ),
+        // Chains solved centrally: the worked examples under Deploy/examples against their
+        // hand-derived optima, and split instances read back from their files.
+        .testTarget(
+            name: "ParleyExamplesTests",
+            dependencies: ["ParleyModel", "ParleySolver"],
+            path: "Tests/ParleyExamplesTests"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
