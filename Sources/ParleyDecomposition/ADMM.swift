@@ -157,7 +157,7 @@ public struct ADMM: Sendable {
 
                 let violation = contract.linkingViolation(sum, tolerance: 0).worst
                 if primal <= primalLimit && dual <= dualLimit {
-                    return finish(.converged, "converged: primal residual \(primal) ≤ \(primalLimit), dual residual \(dual) ≤ \(dualLimit)", violation: violation)
+                    return finish(.converged, "primal residual \(primal) ≤ \(primalLimit), dual residual \(dual) ≤ \(dualLimit)", violation: violation)
                 }
                 if iteration >= settings.maximumIterations {
                     return finish(.iterationLimit, "stopped after \(iteration) iterations", violation: violation)

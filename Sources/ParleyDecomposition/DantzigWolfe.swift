@@ -182,13 +182,15 @@ struct DantzigWolfeEngine {
         return (value, max(1, abs(cost), abs(priced)))
     }
 
-    mutating func addColumns(_ candidates: [Column], prices: [Double], convexity: [Double], weight: Double) throws -> Int {
+    mutating func addColumns(
+        _ candidates: [Column], prices: [Double], convexity: [Double], weight: Double, force: Bool = false
+    ) throws -> Int {
         var entering: [NewColumn] = []
         for c in candidates {
             let ref = ProposalRef(partner: c.partner, id: c.proposal.id)
             guard !inMaster.contains(ref) else { continue }
             let (rc, scale) = reducedCost(c, prices: prices, convexity: convexity, weight: weight)
-            guard rc < -settings.reducedCostTolerance * scale else {
+            guard force || rc < -settings.reducedCostTolerance * scale else {
                 if !pool.contains(where: { $0.partner == c.partner && $0.proposal.id == c.proposal.id }) { pool.append(c) }
                 continue
             }
@@ -252,8 +254,7 @@ struct DantzigWolfeEngine {
         // scale of the artificial variables' penalty.
         let zero = Array(repeating: 0.0, count: m)
         let seed = try await ask(iteration: 0, points: [zero], weight: 1)
-        _ = try addColumns(
-            seed.columns, prices: zero, convexity: Array(repeating: -.infinity, count: partners.count), weight: 1)
+        _ = try addColumns(seed.columns, prices: zero, convexity: Array(repeating: 0, count: partners.count), weight: 1, force: true)
         // A unit of artificial costs about what the whole chain's own optima cost per unit of
         // their largest linking-row usage: enough in practice, and raised when it is not.
         let plans = seed.columns.filter { !$0.proposal.isRay }
@@ -371,7 +372,7 @@ struct DantzigWolfeEngine {
                         violated: violated), weights(nil))
             }
             if phase == 2, let gap = record.gap, gap <= settings.gapTolerance {
-                return (finish(.optimal, message: "optimal: relative gap \(gap) within \(settings.gapTolerance)"), weights(nil))
+                return (finish(.optimal, message: "relative gap \(gap) within \(settings.gapTolerance)"), weights(nil))
             }
             if iteration >= settings.maximumIterations {
                 return (finish(.iterationLimit, message: "stopped after \(iteration) iterations"), weights(nil))
