@@ -128,6 +128,13 @@ public enum BlockDetector {
     }
 }
 
+extension BlockDecomposition {
+    /// The decomposition ``BlockDetector`` finds for `program` (see there for how).
+    public static func detect(_ program: LinearProgram) -> BlockDecomposition {
+        BlockDetector.detect(program)
+    }
+}
+
 /// The model's rows as lists of columns, with each row's class, and the connected-components
 /// evaluation of a linking set.
 struct RowGraph {

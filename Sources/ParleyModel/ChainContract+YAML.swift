@@ -17,13 +17,7 @@ extension ChainContract {
 
     /// Reads `chain.yaml` at `path`, and its companion linking-row file if it names one.
     public static func load(path: String) throws(ModelFileError) -> ChainContract {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ModelFileError(file: path, line: nil, message: "cannot read file: \(MPSReader.reason(error))")
-        }
-        return try parse(yaml: text, file: path, directory: directory(of: path))
+        return try parse(yaml: YAMLFields.readText(path: path), file: path, directory: directory(of: path))
     }
 
     /// Parses contract YAML; `file` names it in messages, `directory` is where a

@@ -22,13 +22,7 @@ public struct PartnerConfig: Sendable, Equatable {
     public static let fileName = "partner.yaml"
 
     public static func load(path: String) throws(ModelFileError) -> PartnerConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ModelFileError(file: path, line: nil, message: "cannot read file: \(MPSReader.reason(error))")
-        }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: YAMLFields.readText(path: path), file: path)
     }
 
     /// Parses `partner.yaml` text; `file` names it in messages.

@@ -13,6 +13,15 @@ struct YAMLFields {
         ModelFileError(file: file, line: node?.mark?.line, message: path.isEmpty ? message : "\(path): \(message)")
     }
 
+    /// The whole file at `path` as UTF-8 text.
+    static func readText(path: String) throws(ModelFileError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ModelFileError(file: path, line: nil, message: "cannot read file: \(MPSReader.reason(error))")
+        }
+    }
+
     /// Reads the document's root node; syntax errors carry Yams' line.
     func root(_ text: String) throws(ModelFileError) -> Node? {
         do {
