@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Decomposition benchmark for `make bench`: per block instance, iterations and wall time of
+Dantzig-Wolfe (default; without stabilization; with one price vector per partner), ADMM, and the
+centralized CLP solve, all measured in one run, written as ratios to BENCHMARKS.md between the
+markers <!-- bench_rounds:begin --> and <!-- bench_rounds:end -->.
+
+Every run is a real `parley round start --local` on a chain made by `parley split`; objectives
+are checked against optima.csv.
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSTANCES = os.path.join(ROOT, "Tests", "Fixtures", "instances")
+CONFIGS = [
+    ("dw", ["--method", "dw"]),
+    ("dw-nostab", ["--method", "dw", "--no-stabilization"]),
+    ("dw-1col", ["--method", "dw", "--prices-per-round", "1"]),
+    ("admm", ["--method", "admm"]),
+]
+
+
+def reference_optima():
+    with open(os.path.join(INSTANCES, "optima.csv")) as f:
+        return {row["name"]: float(row["reference_optimum"]) for row in csv.DictReader(f)}
+
+
+def run(cmd):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return proc, time.perf_counter() - start
+
+
+def bench_instance(parley, name, reference, max_seconds, work):
+    model = os.path.join(INSTANCES, "blocks", name + ".mps")
+    chain = os.path.join(work, name)
+    proc, _ = run([parley, "split", model, "--dec", model[:-4] + ".dec", "--out", chain])
+    if proc.returncode != 0:
+        raise SystemExit(f"split {name} failed: {proc.stderr}")
+    proc, central_wall = run([parley, "solve", "--json", model])
+    central = json.loads(proc.stdout)
+    results = {"central": (central["status"], central["objective"], central["iterations"], central["seconds"])}
+    for label, flags in CONFIGS:
+        out = os.path.join(work, f"{name}-{label}")
+        cmd = [parley, "round", "start", "--chain", os.path.join(chain, "chain.yaml"), "--local", "--quiet",
+               "--out", out, "--max-seconds", str(max_seconds)] + flags
+        proc, wall = run(cmd)
+        try:
+            with open(os.path.join(out, "summary.json")) as f:
+                summary = json.load(f)
+        except OSError:
+            results[label] = ("error", None, 0, wall)
+            continue
+        results[label] = (summary["status"], summary["objective"], summary["iterations"], summary["seconds"])
+    return results
+
+
+def rel(x, ref):
+    return None if x is None else abs(x - ref) / max(1.0, abs(ref))
+
+
+def table(rows):
+    head = ("| instance | central s | " + " | ".join(f"{c} status / iters / s / rel.err / time ÷ central" for c, _ in CONFIGS) + " |")
+    lines = [head, "|" + "---|" * (2 + len(CONFIGS))]
+    for name, ref, res in rows:
+        cs = res["central"][3]
+        cells = [name, f"{cs:.3f}"]
+        for label, _ in CONFIGS:
+            status, obj, iters, secs = res[label]
+            err = rel(obj, ref)
+            cells.append(f"{status} / {iters} / {secs:.2f} / {'-' if err is None else f'{err:.1e}'} / {secs / max(cs, 1e-9):.1f}x")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_section(path, text):
+    begin, end = "<!-- bench_rounds:begin -->", "<!-- bench_rounds:end -->"
+    body = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    block = f"{begin}\n{text}\n{end}"
+    if begin in body and end in body:
+        body = body[: body.index(begin)] + block + body[body.index(end) + len(end):]
+    else:
+        body = body.rstrip("\n") + "\n\n## Decomposition rounds (in process)\n\n" + block + "\n"
+    with open(path, "w") as f:
+        f.write(body)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parley", default=os.path.join(ROOT, ".build", "release", "parley"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--max-seconds", type=float, default=120, help="cap per round")
+    parser.add_argument("--instances", default="lands3,chem,ship04l,airl_first,ken-07,pds-02,fxm2_6,env_aggr")
+    args = parser.parse_args()
+    optima = reference_optima()
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        for name in args.instances.split(","):
+            print(f"benchmarking {name} ...", file=sys.stderr)
+            rows.append((name, optima[name], bench_instance(args.parley, name, optima[name], args.max_seconds, work)))
+    machine = f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, cap {args.max_seconds:.0f} s per round"
+    text = (f"Measured side by side in one run ({machine}). Each cell: status / iterations / seconds / "
+            f"relative error vs optima.csv / round time ÷ centralized CLP solve time.\n\n" + table(rows))
+    print(text)
+    write_section(args.out, text)
+
+
+if __name__ == "__main__":
+    main()
