@@ -51,16 +51,25 @@ public struct ChainSplitter: Sendable {
             for j in decomposition.blockColumns[b] { partnerOfColumn[j] = partnerOfBlock[b] }
             for r in decomposition.blockRows[b] { partnerOfRow[r] = partnerOfBlock[b] }
         }
-        // Linking-only columns: to the partner with the most columns in the same linking rows.
+        // Linking-only columns: to the partner with the most columns in the same linking rows;
+        // ties go to the partner holding the fewest such columns so far (ken's slack columns
+        // touch every commodity equally and would otherwise all land on the first partner).
         let rowsView = program.matrix.transposed()
         let a = program.matrix
+        var extra = Array(repeating: 0, count: count)
         for j in decomposition.linkingOnlyColumns {
             var votes = Array(repeating: 0, count: count)
             for k in a.columnStarts[j]..<a.columnStarts[j + 1] {
                 let (cols, _) = rowsView.column(a.rowIndices[k])
                 for c in cols where partnerOfColumn[c] >= 0 { votes[partnerOfColumn[c]] += 1 }
             }
-            partnerOfColumn[j] = votes.indices.max { votes[$0] != votes[$1] ? votes[$0] < votes[$1] : $0 > $1 } ?? 0
+            let chosen = votes.indices.max {
+                if votes[$0] != votes[$1] { return votes[$0] < votes[$1] }
+                if extra[$0] != extra[$1] { return extra[$0] > extra[$1] }
+                return $0 > $1
+            } ?? 0
+            partnerOfColumn[j] = chosen
+            extra[chosen] += 1
         }
         let width = String(count).count
         let names = (0..<count).map { "p" + String(repeating: "0", count: max(0, max(2, width) - String($0 + 1).count)) + String($0 + 1) }
