@@ -4,8 +4,8 @@ import ParleySolver
 /// Settings of sharing-form ADMM, with named defaults (after OSQP).
 public struct ADMMSettings: Sendable, Equatable {
     /// Absolute and relative tolerances on the primal and dual residuals.
-    public var absoluteTolerance: Double = 1e-5
-    public var relativeTolerance: Double = 1e-4
+    public var absoluteTolerance: Double = 1e-6
+    public var relativeTolerance: Double = 5e-5
     public var maximumIterations: Int = 4000
     public var maximumSeconds: Double = .infinity
     /// Initial penalty; `nil` chooses it from the partners' own costs and linking-row usages.
@@ -109,6 +109,7 @@ public struct ADMM: Sendable {
                 var sum = Array(repeating: 0.0, count: m)
                 var cost = 0.0
                 var change = 0.0
+                var spread = 0.0
                 for (k, a) in answers.enumerated() {
                     guard a.usage.count == partners[k].linkingRows.count, a.usage.allSatisfy(\.isFinite), a.cost.isFinite,
                         a.usageChange.isFinite, a.usageChange >= 0
@@ -118,6 +119,7 @@ public struct ADMM: Sendable {
                     for (r, u) in zip(partners[k].linkingRows, a.usage) { sum[r] += u }
                     cost += a.cost
                     change += a.usageChange
+                    spread += a.usage.reduce(0) { $0 + $1 * $1 }
                 }
                 // From here on only the sums are used.
                 let previousZ = z
@@ -140,9 +142,14 @@ public struct ADMM: Sendable {
                 // Dual residual: ρ times how far the partners' plans still move (for rows with a
                 // single feasible value, z̄ never moves, so z̄'s change would say nothing).
                 dual = rho * change.squareRoot()
+                // Scales (as OSQP's max(‖Ax‖, ‖z‖) and max(‖Aᵀy‖, ‖q‖)): the partners' usages
+                // themselves, not their sum, which is ~0 on copy rows (x_s − x_s' = 0); prices,
+                // or the chain's cost per unit of usage when the prices are still ~0.
+                let primalScale = max(usageNorm, zNorm, spread).squareRoot()
+                let dualScale = max(priceNorm.squareRoot(), abs(cost) / max(primalScale, 1))
                 let rootM = Double(max(m, 1)).squareRoot()
-                let primalLimit = settings.absoluteTolerance * rootM + settings.relativeTolerance * max(usageNorm, zNorm).squareRoot()
-                let dualLimit = settings.absoluteTolerance * rootM + settings.relativeTolerance * priceNorm.squareRoot()
+                let primalLimit = settings.absoluteTolerance * rootM + settings.relativeTolerance * primalScale
+                let dualLimit = settings.absoluteTolerance * rootM + settings.relativeTolerance * dualScale
 
                 var record = IterationRecord(iteration: iteration, seconds: (clock.now - start).secondsValue, phase: 0)
                 record.objective = sign * cost + contract.objectiveConstant
@@ -167,8 +174,8 @@ public struct ADMM: Sendable {
                 }
                 // Residual balancing on scaled residuals (OSQP): move ρ towards the side that lags.
                 if iteration % settings.adaptiveInterval == 0 && primal > 0 && dual > 0 {
-                    let scaledPrimal = primal / max(usageNorm, zNorm, 1e-30).squareRoot()
-                    let scaledDual = dual / max(priceNorm, 1e-30).squareRoot()
+                    let scaledPrimal = primal / max(primalScale, 1e-30)
+                    let scaledDual = dual / max(dualScale, 1e-30)
                     let factor = (scaledPrimal / scaledDual).squareRoot()
                     if factor > settings.adaptiveThreshold || factor < 1 / settings.adaptiveThreshold {
                         let next = min(rhoLimits.1, max(rhoLimits.0, rho * factor))

@@ -20,7 +20,7 @@ public struct DantzigWolfeSettings: Sendable, Equatable {
     public var pricesPerRound: Int = 3
     /// Phase 1 penalises each unit of artificial variable by this × (the partners' own optimal
     /// costs summed) / (their largest linking-row usage), so pricing sees true costs from the start.
-    public var penaltyFactor: Double = 10
+    public var penaltyFactor: Double = 1000
     /// How often phase 1 multiplies the penalty by 100 before phase 0 decides feasibility.
     public var penaltyRaises: Int = 3
     public var solver = SolverSettings()

@@ -236,7 +236,13 @@ public final class ClpSolver: LinearSolver {
         var iterations = Int(Clp_numberIterations(model))
         var status = mapStatus()
         var ray: [Double]? = nil
-        if status == .unbounded {
+        if quadratic && status == .optimal, let huge = quadraticEscape() {
+            // CLP's nonlinear primal does not report an unbounded QP: it stops "optimal" with
+            // variables near 1e15 and beyond. Those variables point along the recession ray.
+            status = .unbounded
+            ray = huge
+        }
+        if status == .unbounded && ray == nil {
             ray = unboundedRay()
             if ray == nil && !quadratic {
                 // Dual simplex proves unboundedness without a primal ray; primal simplex gives one.
@@ -279,6 +285,16 @@ public final class ClpSolver: LinearSolver {
             unboundedRay: ray,
             iterations: iterations,
             seconds: (clock.now - start).seconds)
+    }
+
+    /// For a QP that CLP called optimal: the normalised direction of variables that ran off to
+    /// ±1e12 or beyond (an unbounded QP), or nil when every value is of sane size.
+    private func quadraticEscape() -> [Double]? {
+        let n = columnCount
+        guard let x = Clp_getColSolution(model) else { return nil }
+        let largest = (0..<n).map { abs(x[$0]) }.max() ?? 0
+        guard largest >= 1e12 else { return nil }
+        return (0..<n).map { abs(x[$0]) >= largest * 1e-6 ? x[$0] / largest : 0 }
     }
 
     /// Whether the reduced costs at the current point are dual feasible (minimisation): no

@@ -9,9 +9,7 @@ import Testing
     /// Relative tolerance against `reference_optimum` (the DW gap tolerance is 1e-6 too).
     static let tolerance = 1e-6
 
-    /// fxm2_6 and env_aggr are left out here: see the issue notes (they need more iterations
-    /// than a debug-build unit test should spend; `make bench` runs them).
-    @Test(arguments: ["lands3", "chem", "ship04l", "airl_first", "ken-07", "pds-02"])
+    @Test(arguments: ["lands3", "chem", "ship04l", "airl_first", "fxm2_6", "ken-07", "pds-02", "env_aggr"])
     func reachesReferenceOptimum(_ name: String) async throws {
         let chain = try SplitChain(name)
         let reference = Fixtures.references.first { $0.name == name }!.optimum

@@ -1,0 +1,61 @@
+import ParleyDecomposition
+import ParleyModel
+import ParleySolver
+import Testing
+
+/// ADMM reaches the joint optimum within 1e-4 (relative) with its residual tolerances met, and
+/// the plans it leaves meet the linking rows within those tolerances.
+@Suite struct ADMMTests {
+    static let tolerance = 1e-4
+
+    @Test(arguments: ["lands3", "airl_first", "env_aggr"])
+    func scenarioInstancesConverge(_ name: String) async throws {
+        let chain = try SplitChain(name)
+        let reference = Fixtures.references.first { $0.name == name }!.optimum
+        let result = try await ADMM().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .converged, "\(result.message)")
+        let objective = try #require(result.objective)
+        #expect(abs(objective - reference) <= Self.tolerance * max(1, abs(reference)), "objective \(objective) vs \(reference)")
+        let last = try #require(result.history.last)
+        #expect((last.primalResidual ?? .infinity) < 1e-2 * max(1, abs(reference)))
+        try await chain.finish(round: "t", weights: nil)
+        // Each partner's own rows hold exactly; the linking rows within the residual.
+        let x = await chain.jointPlan()
+        let violation = chain.program.maximumViolation(x)
+        #expect(violation <= (last.primalResidual ?? 0) + 1e-6, "violation \(violation)")
+    }
+
+    /// The two-firm example (Deploy/examples/two-firm): concave profits, so QPs. The hand-derived
+    /// optimum (its README) is xA = inA = dB = sB = 2, q = 4, chain profit 0. The chain's profit is
+    /// 0 only because A's +9 and B's −9 cancel, so the error is measured against the size of the
+    /// partners' profits (18), not against 1.
+    @Test func twoFirmExampleByADMMAndDantzigWolfe() async throws {
+        let directory = Fixtures.instances.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Deploy/examples/two-firm").path
+        let contract = try ChainContract.load(path: "\(directory)/chain.yaml")
+        func partners() throws -> [LocalPartner] {
+            try contract.partners.map {
+                try LocalPartner(
+                    problem: PartnerProblem.load(contract: contract, partnerDirectory: "\(directory)/partners/\($0.name)"),
+                    chainSense: contract.sense)
+            }
+        }
+        let scale = 18.0
+        let admm = try await ADMM().run(round: "t", contract: contract, partners: try partners())
+        #expect(admm.status == .converged, "\(admm.message)")
+        #expect(abs(admm.objective ?? .nan) <= Self.tolerance * scale, "ADMM objective \(admm.objective ?? .nan)")
+
+        let dwPartners = try partners()
+        let (dw, weights) = try await DantzigWolfe().run(round: "t", contract: contract, partners: dwPartners)
+        #expect(dw.status == .optimal, "\(dw.message)")
+        #expect(abs(dw.objective ?? .nan) <= 1e-6 * scale)
+        for (k, partner) in dwPartners.enumerated() {
+            _ = try await partner.finish(PlanInstruction(round: "t", kind: .weights(weights[k])))
+        }
+        let plans = await dwPartners[0].plan()! + dwPartners[1].plan()!
+        let expected = ["xA": 2.0, "inA": 2, "q": 4, "sB": 2, "dB": 2]
+        for (variable, value) in plans {
+            #expect(abs(value - expected[variable]!) <= 1e-6, "\(variable) = \(value)")
+        }
+    }
+}
