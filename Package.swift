@@ -68,6 +68,11 @@ let package = Package(
             dependencies: ["ParleyModel", "ParleySolver", "ParleyDecomposition"],
             path: "Tests/ParleyDecompositionTests"
         ),
+        .testTarget(
+            name: "ParleyCoordinatorTests",
+            dependencies: ["ParleyModel", "ParleyDecomposition", "ParleyCoordinator"],
+            path: "Tests/ParleyCoordinatorTests"
+        ),
         // Chains solved centrally: the worked examples under Deploy/examples against their
         // hand-derived optima, and split instances read back from their files.
         .testTarget(

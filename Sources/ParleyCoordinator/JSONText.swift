@@ -1,12 +1,12 @@
 import Foundation
+import ParleyModel
 
 /// Small helpers for writing JSON by hand with a fixed key order (people read these files).
 public enum JSONText {
-    /// A number in its shortest exact form, or `null` when not finite or absent.
+    /// A number in its shortest exact form (as in MPS files), or `null` when not finite or absent.
     public static func number(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "null" }
-        if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
+        return value == 0 ? "0" : MPSWriter.number(value)
     }
 
     public static func string(_ value: String?) -> String {

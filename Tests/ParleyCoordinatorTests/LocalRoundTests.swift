@@ -1,0 +1,85 @@
+import Foundation
+import ParleyCoordinator
+import ParleyDecomposition
+import ParleyModel
+import Testing
+
+/// A local round writes a run directory people and tools can read: the convergence log, the
+/// summary and each partner's plan, which together are the optimal plan of the original model.
+@Suite struct LocalRoundTests {
+    static func temporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "parley-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func dantzigWolfeRunDirectoryOnShip04l() async throws {
+        let work = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let model = Fixtures.path("blocks/ship04l.mps")
+        let program = try MPSReader().read(path: model)
+        let decomposition = try BlockDecomposition.read(path: Fixtures.path("blocks/ship04l.dec"), for: program)
+        let split = try ChainSplitter(chainName: "ship04l").split(program, decomposition)
+        _ = try split.write(to: "\(work)/chain")
+
+        let round = LocalRound(chainPath: "\(work)/chain/chain.yaml", method: .dw, outputDirectory: "\(work)/run")
+        let result = try await round.run()
+        #expect(result.status == .optimal)
+
+        // summary.json: the documented keys, and the objective of optima.csv.
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(work)/run/summary.json"))) as! [String: Any]
+        for key in ["method", "status", "objective", "bound", "gap", "iterations", "seconds", "partners", "contract_hash"] {
+            #expect(summary[key] != nil, "summary.json lacks \(key)")
+        }
+        #expect(summary["status"] as? String == "optimal")
+        #expect(summary["partners"] as? [String] == ["p01", "p02", "p03", "p04"])
+        let reference = Fixtures.references.first { $0.name == "ship04l" }!.optimum
+        #expect(abs((summary["objective"] as! Double) - reference) <= 1e-6 * reference)
+
+        // convergence.jsonl: one object per iteration, numbered 1...n.
+        let lines = try String(contentsOfFile: "\(work)/run/convergence.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == result.iterations)
+        for (k, line) in lines.enumerated() {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            #expect(object["iteration"] as? Int == k + 1)
+            for key in ["seconds", "objective", "bound", "gap", "columns", "slowest_partner"] {
+                #expect(object.keys.contains(key), "line \(k + 1) lacks \(key)")
+            }
+        }
+
+        // plans/<partner>.csv: put together, feasible for the original model, optimal objective.
+        var x = Array(repeating: 0.0, count: program.columnCount)
+        let index = program.columnIndexByName()
+        for party in split.contract.partners {
+            let text = try String(contentsOfFile: "\(work)/run/plans/\(party.name).csv", encoding: .utf8)
+            let rows = text.split(separator: "\n")
+            #expect(rows.first == "variable,value")
+            for row in rows.dropFirst() {
+                let fields = row.split(separator: ",")
+                x[index[String(fields[0])]!] = Double(fields[1])!
+            }
+        }
+        #expect(program.maximumViolation(x) <= 1e-6 * 1e4)
+        #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * reference)
+        // No temporary files left behind by the atomic writes.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(work)/run/plans").filter { !$0.hasSuffix(".csv") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func missingChainNamesTheFile() async throws {
+        let round = LocalRound(chainPath: "/nonexistent/chain.yaml", method: .dw, outputDirectory: "/tmp/unused")
+        await #expect {
+            _ = try await round.run()
+        } throws: { error in
+            "\(error)".hasPrefix("/nonexistent/chain.yaml: ")
+        }
+    }
+
+    @Test func jsonNumbersAreShortestAndNullWhenNotFinite() {
+        #expect(JSONText.number(28857862010) == "28857862010")
+        #expect(JSONText.number(0.1) == "0.1")
+        #expect(JSONText.number(.nan) == "null")
+        #expect(JSONText.number(nil) == "null")
+        #expect(JSONText.string("a\"b\n") == "\"a\\\"b\\n\"")
+    }
+}
