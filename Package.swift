@@ -53,6 +53,8 @@ let package = Package(
             ]
         ),
 
+        // Shared by the test targets: where the published instances and their optima live.
+        .target(name: "ParleyTestSupport", path: "Tests/ParleyTestSupport"),
         .testTarget(
             name: "ParleyModelTests",
             dependencies: ["ParleyModel"],
@@ -60,17 +62,17 @@ let package = Package(
         ),
         .testTarget(
             name: "ParleySolverTests",
-            dependencies: ["ParleyModel", "ParleySolver"],
+            dependencies: ["ParleyTestSupport", "ParleyModel", "ParleySolver"],
             path: "Tests/ParleySolverTests"
         ),
         .testTarget(
             name: "ParleyDecompositionTests",
-            dependencies: ["ParleyModel", "ParleySolver", "ParleyDecomposition"],
+            dependencies: ["ParleyTestSupport", "ParleyModel", "ParleySolver", "ParleyDecomposition"],
             path: "Tests/ParleyDecompositionTests"
         ),
         .testTarget(
             name: "ParleyCoordinatorTests",
-            dependencies: ["ParleyModel", "ParleyDecomposition", "ParleyCoordinator"],
+            dependencies: ["ParleyTestSupport", "ParleyModel", "ParleyDecomposition", "ParleyCoordinator"],
             path: "Tests/ParleyCoordinatorTests"
         ),
         // Chains solved centrally: the worked examples under Deploy/examples against their

@@ -1,3 +1,4 @@
+import ParleyTestSupport
 import ParleyDecomposition
 import ParleyModel
 import ParleySolver

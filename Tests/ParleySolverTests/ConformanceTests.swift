@@ -1,3 +1,4 @@
+import ParleyTestSupport
 import ParleyModel
 import ParleySolver
 import Testing

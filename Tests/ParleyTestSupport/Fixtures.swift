@@ -1,19 +1,20 @@
 import Foundation
 
-/// Paths of the shared instance files copied into `Tests/Fixtures/instances`.
-enum Fixtures {
-    static let instances = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+/// Paths of the shared instance files copied into `Tests/Fixtures/instances`, for every test
+/// target that needs the published LPs and their reference optima.
+public enum Fixtures {
+    public static let instances = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../Fixtures/instances").standardizedFileURL
 
-    struct Reference: Sendable, CustomStringConvertible {
-        var name: String
-        var path: String
-        var optimum: Double
-        var description: String { name }
+    public struct Reference: Sendable, CustomStringConvertible {
+        public var name: String
+        public var path: String
+        public var optimum: Double
+        public var description: String { name }
     }
 
     /// Every instance in `optima.csv` with its reference optimum (HiGHS, per the file's README).
-    static let references: [Reference] = {
+    public static let references: [Reference] = {
         let text = try! String(contentsOf: instances.appendingPathComponent("optima.csv"), encoding: .utf8)
         let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         let header = lines[0].map(String.init)
@@ -27,5 +28,5 @@ enum Fixtures {
         }
     }()
 
-    static func path(_ relative: String) -> String { instances.appendingPathComponent(relative).path }
+    public static func path(_ relative: String) -> String { instances.appendingPathComponent(relative).path }
 }
