@@ -39,6 +39,9 @@ let package = Package(
         // Dantzig–Wolfe and ADMM against the `Partner` protocol. Never imports networking.
         .target(name: "ParleyDecomposition", dependencies: ["ParleyModel", "ParleySolver"]),
 
+        // Message types and the framed, versioned codec: no sockets, no TLS, no dependencies.
+        .target(name: "ParleyWire"),
+
         // Rounds: partners, convergence logs, plans. (Networked partners come with ParleyTransport.)
         .target(name: "ParleyCoordinator", dependencies: ["ParleyModel", "ParleyDecomposition"]),
 
@@ -75,6 +78,7 @@ let package = Package(
             dependencies: ["ParleyTestSupport", "ParleyModel", "ParleyDecomposition", "ParleyCoordinator"],
             path: "Tests/ParleyCoordinatorTests"
         ),
+        .testTarget(name: "ParleyWireTests", dependencies: ["ParleyWire"], path: "Tests/ParleyWireTests"),
         // Chains solved centrally: the worked examples under Deploy/examples against their
         // hand-derived optima, and split instances read back from their files.
         .testTarget(

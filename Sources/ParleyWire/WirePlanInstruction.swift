@@ -1,0 +1,17 @@
+/// Mirrors `PlanInstruction`: how a partner forms its share of the plan at the end of a round.
+public struct WirePlanInstruction: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Dantzig–Wolfe: weights of the partner's own proposals, by id.
+        case weights([Int: Double])
+        /// ADMM: keep the last iterate.
+        case lastIterate
+    }
+
+    public var round: String
+    public var kind: Kind
+
+    public init(round: String, kind: Kind) {
+        self.round = round
+        self.kind = kind
+    }
+}
