@@ -166,6 +166,27 @@ import Testing
         }
     }
 
+    /// Malformed frames give the same error fed one byte at a time as fed whole.
+    @Test func errorsAreTheSameByteAtATime() {
+        let cases: [([UInt8], WireError)] = [
+            ([0xFF, 0xFF, 0xFF, 0xFF, 1, 3], .frameTooLarge(size: 0xFFFF_FFFF, limit: 64 << 20)),
+            (Self.rawFrame(version: 9, type: 11, body: []), .unsupportedVersion(9)),
+            (Self.rawFrame(type: 99, body: []), .unknownMessageType(99)),
+            (Self.rawFrame(type: 11, body: [1]), .truncated("ping.nonce")),
+            (Self.rawFrame(type: 12, body: Array(repeating: 0, count: 9)), .trailingBytes(1)),
+            (Self.rawFrame(type: 10, body: [0, 0, 0, 1, 0xFF]), .invalidUTF8("abort.reason")),
+            (Self.rawFrame(type: 8, body: Array(repeating: 0, count: 8) + [0, 0, 0, 2] + Array(repeating: 0, count: 15)),
+             .countTooLarge(field: "planReceipt.usage", count: 2, remaining: 15)),
+        ]
+        for (bytes, expected) in cases {
+            #expect(throws: expected) { try Self.decode(bytes) }
+            var decoder = FrameDecoder()
+            #expect(throws: expected) {
+                for byte in bytes { _ = try decoder.feed(CollectionOfOne(byte)) }
+            }
+        }
+    }
+
     @Test func errorsDescribeThemselves() {
         #expect(
             WireError.countTooLarge(field: "x", count: 4, remaining: 3).description
