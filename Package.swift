@@ -78,7 +78,13 @@ let package = Package(
             dependencies: ["ParleyTestSupport", "ParleyModel", "ParleyDecomposition", "ParleyCoordinator"],
             path: "Tests/ParleyCoordinatorTests"
         ),
-        .testTarget(name: "ParleyWireTests", dependencies: ["ParleyWire"], path: "Tests/ParleyWireTests"),
+        // Fuzz/ holds the libFuzzer entry point, built on its own (see the file).
+        .testTarget(
+            name: "ParleyWireTests",
+            dependencies: ["ParleyWire"],
+            path: "Tests/ParleyWireTests",
+            exclude: ["Fuzz"]
+        ),
         // Chains solved centrally: the worked examples under Deploy/examples against their
         // hand-derived optima, and split instances read back from their files.
         .testTarget(
