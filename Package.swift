@@ -81,7 +81,7 @@ let package = Package(
         // Fuzz/ holds the libFuzzer entry point, built on its own (see the file).
         .testTarget(
             name: "ParleyWireTests",
-            dependencies: ["ParleyWire"],
+            dependencies: ["ParleyTestSupport", "ParleyWire"],
             path: "Tests/ParleyWireTests",
             exclude: ["Fuzz"]
         ),

@@ -1,3 +1,4 @@
+import ParleyTestSupport
 import ParleyWire
 
 /// Seeded random messages: any kind, random lengths, doubles drawn as raw bit patterns (so NaN

@@ -1,3 +1,4 @@
+import ParleyTestSupport
 import ParleyWire
 import Testing
 
