@@ -37,27 +37,39 @@ public struct MPSReader: Sendable {
             throw ModelFileError(file: path, line: nil, message: "cannot read file: \(String(cString: strerror(errno)))")
         }
         defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // One buffer of the file's size, read in one call and parsed in place: no chunk copies
+        // and no regrowth (each fresh page is a page fault). It still grows if the file does.
+        var info = stat()
+        var capacity = fstat(fileno(handle), &info) == 0 && info.st_size > 0 ? Int(info.st_size) + 1 : 1 << 16
+        var buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { buffer.deallocate() }
+        var count = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, handle) }
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count {
+            let n = fread(buffer + count, 1, capacity - count, handle)
+            count += n
+            if count < capacity {
                 if ferror(handle) != 0 {
                     throw ModelFileError(file: path, line: nil, message: "cannot read file: \(String(cString: strerror(errno)))")
                 }
                 break
             }
+            let larger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
+            larger.copyMemory(from: buffer, byteCount: count)
+            buffer.deallocate()
+            buffer = larger
+            capacity *= 2
         }
-        return try parse(bytes, file: path)
+        let bytes = UnsafeBufferPointer(start: buffer.assumingMemoryBound(to: UInt8.self), count: count)
+        var parser = MPSParser(bytes: bytes, file: path, format: format, infinity: infinity)
+        return try parser.run()
     }
 
     /// Parses MPS text held in memory; `file` is used in error messages only.
     public func parse(_ bytes: [UInt8], file: String) throws(ModelFileError) -> LinearProgram {
-        let parser = bytes.withUnsafeBufferPointer {
-            MPSParser(bytes: $0, file: file, format: format, infinity: infinity)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(ModelFileError) -> LinearProgram in
+            var parser = MPSParser(bytes: buffer, file: file, format: format, infinity: infinity)
+            return try parser.run()
         }
-        return try parser.run()
     }
 
     /// Parses MPS text held in a string.
@@ -79,11 +91,14 @@ public struct MPSReader: Sendable {
     }
 }
 
-/// The parsing state for one file: a class, so that closures over it (error messages built on
-/// demand) do not copy its arrays. Each data line is parsed into a ``Line`` action first and
-/// applied only when it parsed completely, so a line that fails in free format can be retried in
-/// fixed format without leaving half its effects behind.
-final class MPSParser {
+/// The parsing state for one file. A struct, not a class: its methods then reach the arrays
+/// through `self` passed inout, which the compiler checks for exclusive access statically, where a
+/// class pays a run-time check (and a retain) on every property access of every line. Each data
+/// line is parsed into a ``Line`` action first and applied only when it parsed completely, so a
+/// line that fails in free format can be retried in fixed format without leaving half its effects
+/// behind; COLUMNS lines of the common shape take a direct path with the same effect
+/// (``columnsLine(_:)``).
+struct MPSParser {
     enum Section: String {
         case none = "", name = "NAME", rows = "ROWS", columns = "COLUMNS", rhs = "RHS", ranges = "RANGES"
         case bounds = "BOUNDS", quadobj = "QUADOBJ", qmatrix = "QMATRIX", objsense = "OBJSENSE"
@@ -99,7 +114,7 @@ final class MPSParser {
         var count: Int { end - start }
     }
 
-    /// The parser's own copy of the file, so fields and names can point into it.
+    /// The file's bytes, owned by the caller for the whole parse; fields and names point into it.
     let bytes: UnsafeBufferPointer<UInt8>
     let file: String
     let format: MPSReader.Format
@@ -133,6 +148,7 @@ final class MPSParser {
     var objectiveLine: [Int] = []
     var isInteger: [Bool] = []
     var inIntegerBlock = false
+    /// Matrix entries in file order, which is column order unless a column's lines are split.
     var entries: [(row: Int, column: Int, value: Double, line: Int)] = []
 
     // RHS and RANGES.
@@ -154,19 +170,13 @@ final class MPSParser {
     var quadratic: [Int64: Double] = [:]
     var quadraticLine: [Int64: Int] = [:]
 
-    init(bytes source: UnsafeBufferPointer<UInt8>, file: String, format: MPSReader.Format, infinity: Double) {
-        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, source.count))
-        _ = copy.initialize(from: source)
-        bytes = UnsafeBufferPointer(rebasing: copy[0..<source.count])
+    init(bytes: UnsafeBufferPointer<UInt8>, file: String, format: MPSReader.Format, infinity: Double) {
+        self.bytes = bytes
         // About one matrix entry per 25 bytes of a typical file: reserve to avoid regrowth.
-        entries.reserveCapacity(source.count / 25)
+        entries.reserveCapacity(bytes.count / 25)
         self.file = file
         self.format = format
         self.infinity = infinity
-    }
-
-    deinit {
-        bytes.deallocate()
     }
 
     func find(_ table: NameTable, _ t: Token) -> Int? {
@@ -182,18 +192,27 @@ final class MPSParser {
         ModelFileError(file: file, line: nil, message: message)
     }
 
-    func run() throws(ModelFileError) -> LinearProgram {
+    mutating func run() throws(ModelFileError) -> LinearProgram {
         var start = 0
         var ended = false
         let count = bytes.count
+        // Fixed format reads every line by columns; free and auto try white space first.
+        let direct = format != .fixed
         while start < count && !ended {
-            var end = start
-            while end < count && bytes[end] != 0x0A { end += 1 }
+            var end = count
+            if let newline = memchr(bytes.baseAddress! + start, 0x0A, count - start) {
+                end = bytes.baseAddress!.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+            }
             lineNumber += 1
             var lineEnd = end
             if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             let line = start..<lineEnd
             start = end + 1
+            if direct && section == .columns && lineEnd > line.lowerBound && Self.isSpace(bytes[line.lowerBound])
+                && columnsLine(line)
+            {
+                continue
+            }
             ended = try handle(line: line)
         }
         if !ended {
@@ -204,12 +223,101 @@ final class MPSParser {
         return try finish()
     }
 
+    /// Applies a COLUMNS line of the common shape — a column and one or two (row, value) pairs,
+    /// split on white space — straight from the bytes, without the field array or a ``Line``.
+    /// Most of a file is such lines. Returns false, having changed nothing, for anything else (a
+    /// marker, another field count, an unknown row, a bad or infinite number, a duplicate): that
+    /// line then takes ``handle(line:)``, which gives the same effect or the exact message. Only
+    /// for free and auto format, where such a line is read as free format first.
+    mutating func columnsLine(_ line: Range<Int>) -> Bool {
+        // No nested functions over `self` here: capturing it copies the whole parser.
+        let end = line.upperBound
+        var i = line.lowerBound
+        guard let columnToken = Self.field(bytes, &i, end), let row1 = Self.field(bytes, &i, end),
+            let value1 = Self.field(bytes, &i, end)
+        else { return false }
+        var second: (row: Token, value: Token)?
+        if let row2 = Self.field(bytes, &i, end) {
+            guard let value2 = Self.field(bytes, &i, end) else { return false }
+            second = (row2, value2)
+        }
+        if Self.field(bytes, &i, end) != nil || Self.matches(bytes, row1, "'MARKER'") { return false }
+
+        // The same checks, in the same order, as `parse` and `apply`.
+        var objectiveValue: Double?
+        var first: (row: Int, value: Double)?
+        var other: (row: Int, value: Double)?
+        for pair in 0..<(second == nil ? 1 : 2) {
+            let (rowToken, valueToken) = pair == 0 ? (row1, value1) : second!
+            guard let k = rowTable.find(bytes, start: rowToken.start, length: rowToken.count),
+                let v = Self.value(bytes, valueToken), v.isFinite
+            else { return false }
+            let r = rowSlot[k]
+            if r == -2 { continue }
+            if r == -1 {
+                if objectiveValue != nil { return false }
+                objectiveValue = v
+            } else if let f = first {
+                if f.row == r { return false }
+                other = (r, v)
+            } else {
+                first = (r, v)
+            }
+        }
+
+        var j: Int
+        if let last = lastColumn, Self.same(bytes, last.token, columnToken) {
+            j = last.index
+        } else {
+            j = columnTable.find(bytes, start: columnToken.start, length: columnToken.count) ?? -1
+        }
+        if j >= 0 && objectiveValue != nil && objectiveLine[j] != 0 { return false }
+        if j < 0 {
+            j = columnNames.count
+            columnTable.insert(bytes, start: columnToken.start, length: columnToken.count)
+            columnNames.append(Self.text(bytes, columnToken))
+            objective.append(0)
+            objectiveLine.append(0)
+            isInteger.append(inIntegerBlock)
+        }
+        if let objectiveValue {
+            objective[j] = objectiveValue
+            objectiveLine[j] = lineNumber
+        }
+        lastColumn = (columnToken, j)
+        if let (r, v) = first { entries.append((r, j, v, lineNumber)) }
+        if let (r, v) = other { entries.append((r, j, v, lineNumber)) }
+        return true
+    }
+
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
 
-    func text(_ t: Token) -> String { String(decoding: bytes[t.start..<t.end], as: UTF8.self) }
+    // The helpers that `columnsLine` uses are static, on the bytes: a call to a method of the
+    // (large) parser from a mutating one copies the parser's fields for the call.
+
+    func text(_ t: Token) -> String { Self.text(bytes, t) }
+
+    static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ t: Token) -> String {
+        String(decoding: bytes[t.start..<t.end], as: UTF8.self)
+    }
+
+    /// `text(t).uppercased()`. Keywords, row types and bound types are ASCII, where upper case
+    /// is a-z to A-Z and nothing else; that is done here without Unicode case mapping.
+    func upperText(_ t: Token) -> String {
+        for k in t.start..<t.end where bytes[k] >= 0x80 { return text(t).uppercased() }
+        return String(unsafeUninitializedCapacity: t.count) { out in
+            for k in 0..<t.count {
+                let b = bytes[t.start + k]
+                out[k] = b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") ? b - 0x20 : b
+            }
+            return t.count
+        }
+    }
 
     /// Whether a field equals `word` in ASCII, ignoring case.
-    func matches(_ t: Token, _ word: StaticString) -> Bool {
+    func matches(_ t: Token, _ word: StaticString) -> Bool { Self.matches(bytes, t, word) }
+
+    static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ t: Token, _ word: StaticString) -> Bool {
         guard t.count == word.utf8CodeUnitCount else { return false }
         let w = word.utf8Start
         for k in 0..<t.count {
@@ -220,23 +328,54 @@ final class MPSParser {
         return true
     }
 
-    func same(_ a: Token, _ b: Token) -> Bool {
-        guard a.count == b.count else { return false }
-        for k in 0..<a.count where bytes[a.start + k] != bytes[b.start + k] { return false }
-        return true
+    static func same(_ bytes: UnsafeBufferPointer<UInt8>, _ a: Token, _ b: Token) -> Bool {
+        a.count == b.count && NameTable.equal(bytes, a.start, b.start, a.count)
+    }
+
+    /// The next white-space-separated field of `bytes[i..<end]`, advancing `i` past it.
+    ///
+    /// Eight bytes at a time while they last: fixed-format files are mostly runs of spaces, and
+    /// a byte at a time this was the largest cost left in reading COLUMNS.
+    static func field(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ end: Int) -> Token? {
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        while i + 8 <= end {
+            let notSpace = ~spaceBytes(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                & 0x8080_8080_8080_8080
+            if notSpace != 0 {
+                i += notSpace.trailingZeroBitCount >> 3
+                break
+            }
+            i += 8
+        }
+        while i < end && isSpace(bytes[i]) { i += 1 }
+        if i == end { return nil }
+        let s = i
+        while i + 8 <= end {
+            let space = spaceBytes(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            if space != 0 {
+                i += space.trailingZeroBitCount >> 3
+                return Token(start: s, end: i)
+            }
+            i += 8
+        }
+        while i < end && !isSpace(bytes[i]) { i += 1 }
+        return Token(start: s, end: i)
+    }
+
+    /// The high bit of each byte of `word` that is a space or a tab (byte 0 in the low bits).
+    @inline(__always)
+    static func spaceBytes(_ word: UInt64) -> UInt64 {
+        // A byte of x is zero exactly when the high bit of ~((x & 0x7F…) + 0x7F… | x | 0x7F…) is set.
+        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 {
+            ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x | 0x7F7F_7F7F_7F7F_7F7F)
+        }
+        return zeroBytes(word ^ 0x2020_2020_2020_2020) | zeroBytes(word ^ 0x0909_0909_0909_0909)
     }
 
     static func split(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into tokens: inout [Token]) {
         tokens.removeAll(keepingCapacity: true)
         var i = range.lowerBound
-        let end = range.upperBound
-        while i < end {
-            while i < end && isSpace(bytes[i]) { i += 1 }
-            if i == end { break }
-            let s = i
-            while i < end && !isSpace(bytes[i]) { i += 1 }
-            tokens.append(Token(start: s, end: i))
-        }
+        while let token = field(bytes, &i, range.upperBound) { tokens.append(token) }
     }
 
     /// Fixed-format fields 1–6 (1-based columns 2–3, 5–12, 15–22, 25–36, 40–47, 50–61), trimmed;
@@ -273,7 +412,7 @@ final class MPSParser {
     }
 
     /// Handles one line; returns true at ENDATA.
-    func handle(line: Range<Int>) throws(ModelFileError) -> Bool {
+    mutating func handle(line: Range<Int>) throws(ModelFileError) -> Bool {
         guard !line.isEmpty else { return false }
         let first = bytes[line.lowerBound]
         if first == UInt8(ascii: "*") { return false }
@@ -300,8 +439,8 @@ final class MPSParser {
         return false
     }
 
-    func header(_ tokens: [Token]) throws(ModelFileError) -> Bool {
-        let keyword = text(tokens[0]).uppercased()
+    mutating func header(_ tokens: [Token]) throws(ModelFileError) -> Bool {
+        let keyword = upperText(tokens[0])
         if keyword == "ENDATA" {
             if !seen.contains("ROWS") { throw fail("missing ROWS section before ENDATA") }
             if !seen.contains("COLUMNS") { throw fail("missing COLUMNS section before ENDATA") }
@@ -345,14 +484,14 @@ final class MPSParser {
     }
 
     func parseSense(_ token: Token) throws(ModelFileError) -> ObjectiveSense {
-        switch text(token).uppercased() {
+        switch upperText(token) {
         case "MAX", "MAXIMIZE", "MAXIMISE": return .maximize
         case "MIN", "MINIMIZE", "MINIMISE": return .minimize
         default: throw fail("unknown objective sense '\(text(token))' (expected MAX or MIN)")
         }
     }
 
-    func prepareColumnsSection() {
+    mutating func prepareColumnsSection() {
         rhs = Array(repeating: 0, count: rowNames.count)
         rhsLine = Array(repeating: 0, count: rowNames.count)
         range = Array(repeating: nil, count: rowNames.count)
@@ -373,25 +512,113 @@ final class MPSParser {
         case ignored
     }
 
-    /// Parses a finite number; `infinite` says the field may be infinite, written as ±``infinity``.
-    func number(_ token: Token, what: @autoclosure () -> String, infinite: Bool = false) throws(ModelFileError)
-        -> Double
-    {
-        let buffer = UnsafeBufferPointer(rebasing: bytes[token.start..<token.end])
-        let value: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: buffer.count + 1) { tmp in
-                for (k, b) in buffer.enumerated() { tmp[k] = CChar(bitPattern: b) }
-                tmp[buffer.count] = 0
-                var end: UnsafeMutablePointer<CChar>?
-                let v = strtod(tmp.baseAddress!, &end)
-                guard let end, end - tmp.baseAddress! == buffer.count, buffer.count > 0 else { return nil }
-                return v
+    /// What a numeric field is, named in its error messages. A description rather than a
+    /// closure: the text is built only on error, and a closure over `self` copies the parser.
+    enum NumberField {
+        case coefficient(column: Token, row: Token)
+        case value(section: String, row: Token)
+        case bound(type: String, column: Token)
+        case quadratic(Token, Token)
+    }
+
+    func describe(_ field: NumberField) -> String {
+        switch field {
+        case .coefficient(let column, let row): "coefficient of column '\(text(column))' in row '\(text(row))'"
+        case .value(let section, let row): "\(section) value of row '\(text(row))'"
+        case .bound(let type, let column): "\(type) bound of column '\(text(column))'"
+        case .quadratic(let i, let j): "quadratic coefficient of ('\(text(i))', '\(text(j))')"
         }
-        guard let value else { throw fail("bad number '\(text(token))' for \(what())") }
+    }
+
+    /// Parses a finite number; `infinite` says the field may be infinite, written as ±``infinity``.
+    func number(_ token: Token, what: NumberField, infinite: Bool = false) throws(ModelFileError) -> Double {
+        guard let value = Self.value(bytes, token) else { throw fail("bad number '\(text(token))' for \(describe(what))") }
         guard value.isFinite else {
             let hint = infinite && value.isInfinite ? " (write \(infinity) for infinity)" : ""
-            throw fail("\(what()) is '\(text(token))', which is not a finite number\(hint)")
+            throw fail("\(describe(what)) is '\(text(token))', which is not a finite number\(hint)")
         }
         return value
+    }
+
+    /// The field read as `strtod` reads it, or nil when `strtod` does not take the whole field.
+    static func value(_ bytes: UnsafeBufferPointer<UInt8>, _ token: Token) -> Double? {
+        let buffer = UnsafeBufferPointer(rebasing: bytes[token.start..<token.end])
+        if let value = Self.decimal(buffer) { return value }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: buffer.count + 1) { tmp in
+            for (k, b) in buffer.enumerated() { tmp[k] = CChar(bitPattern: b) }
+            tmp[buffer.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(tmp.baseAddress!, &end)
+            guard let end, end - tmp.baseAddress! == buffer.count, buffer.count > 0 else { return nil }
+            return v
+        }
+    }
+
+    /// Powers of ten up to 10^22, the largest that a `Double` holds exactly.
+    static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+
+    /// `strtod`'s value for a plain decimal (a sign, digits with at most one point, an exponent)
+    /// whose digits, point removed, are at most 2^53 and whose power of ten is at most 22 in size;
+    /// nil for anything else, which is left to `strtod`. Both numbers are then exact doubles, so
+    /// one multiplication or division rounds exactly as `strtod` does: Clinger's fast path, which
+    /// covers nearly every number in an MPS file at a fraction of `strtod`'s cost.
+    static func decimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        let count = text.count
+        var i = 0
+        var negative = false
+        if i < count && (text[i] == UInt8(ascii: "-") || text[i] == UInt8(ascii: "+")) {
+            negative = text[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        var digits: UInt64 = 0
+        var exponent = 0
+        var sawDigit = false
+        while i < count && text[i] &- UInt8(ascii: "0") < 10 {
+            digits = digits * 10 + UInt64(text[i] &- UInt8(ascii: "0"))
+            if digits > 1 << 53 { return nil }
+            sawDigit = true
+            i += 1
+        }
+        if i < count && text[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < count && text[i] &- UInt8(ascii: "0") < 10 {
+                digits = digits * 10 + UInt64(text[i] &- UInt8(ascii: "0"))
+                if digits > 1 << 53 { return nil }
+                exponent -= 1
+                sawDigit = true
+                i += 1
+            }
+        }
+        guard sawDigit else { return nil }
+        if i < count && (text[i] == UInt8(ascii: "e") || text[i] == UInt8(ascii: "E")) {
+            i += 1
+            var negativeExponent = false
+            if i < count && (text[i] == UInt8(ascii: "-") || text[i] == UInt8(ascii: "+")) {
+                negativeExponent = text[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            var written = 0
+            var sawExponentDigit = false
+            while i < count && text[i] &- UInt8(ascii: "0") < 10 {
+                // Past 1000 the answer is strtod's anyway; stop growing so it cannot overflow.
+                if written < 1000 { written = written * 10 + Int(text[i] &- UInt8(ascii: "0")) }
+                sawExponentDigit = true
+                i += 1
+            }
+            guard sawExponentDigit else { return nil }
+            exponent += negativeExponent ? -written : written
+        }
+        guard i == count, exponent >= -22, exponent <= 22 else { return nil }
+        var value = Double(digits)
+        if exponent > 0 {
+            value *= exactPowersOfTen[exponent]
+        } else if exponent < 0 {
+            value /= exactPowersOfTen[-exponent]
+        }
+        return negative ? -value : value
     }
 
     func row(_ token: Token, in sectionName: String) throws(ModelFileError) -> Int? {
@@ -418,7 +645,7 @@ final class MPSParser {
         case .rows:
             guard t.count == 2 else { throw fail("ROWS line needs a type and a name, found \(t.count) fields") }
             let type: RowType
-            switch text(t[0]).uppercased() {
+            switch upperText(t[0]) {
             case "N": type = .free
             case "L": type = .lessEqual
             case "G": type = .greaterEqual
@@ -442,7 +669,7 @@ final class MPSParser {
             var objectiveValue: Double?
             for k in stride(from: 1, to: t.count, by: 2) {
                 let r = try row(t[k], in: "COLUMNS")
-                let v = try number(t[k + 1], what: "coefficient of column '\(text(t[0]))' in row '\(text(t[k]))'")
+                let v = try number(t[k + 1], what: .coefficient(column: t[0], row: t[k]))
                 guard let r else { continue }
                 if r == -1 {
                     if objectiveValue != nil { throw fail("duplicate entry for column '\(text(t[0]))' in row '\(text(t[k]))'") }
@@ -467,7 +694,7 @@ final class MPSParser {
             var values: [(String, Int, Double)] = []
             for k in stride(from: hasSet ? 1 : 0, to: t.count, by: 2) {
                 let r = try row(t[k], in: name)
-                let v = try number(t[k + 1], what: "\(name) value of row '\(text(t[k]))'", infinite: true)
+                let v = try number(t[k + 1], what: .value(section: name, row: t[k]), infinite: true)
                 guard let r else { continue }
                 values.append((text(t[k]), r, v))
             }
@@ -478,7 +705,7 @@ final class MPSParser {
             return .ranges(set: set, values.map { ($0.1, $0.2) })
         case .bounds:
             guard t.count >= 2 else { throw fail("BOUNDS line needs a type, an optional set name and a column") }
-            let type = text(t[0]).uppercased()
+            let type = upperText(t[0])
             let needsValue: Bool
             switch type {
             case "UP", "LO", "FX", "LI", "UI": needsValue = true
@@ -504,20 +731,19 @@ final class MPSParser {
             let valueIndex = hasSet ? 3 : 2
             var value: Double?
             if valueIndex < t.count {
-                value = try number(
-                    t[valueIndex], what: "\(type) bound of column '\(text(t[hasSet ? 2 : 1]))'", infinite: true)
+                value = try number(t[valueIndex], what: .bound(type: type, column: t[hasSet ? 2 : 1]), infinite: true)
             }
             return .bound(set: hasSet ? text(t[1]) : nil, type: type, column: c, value: value)
         case .quadobj, .qmatrix:
             guard t.count == 3 else { throw fail("\(section.rawValue) line needs two columns and a value, found \(t.count) fields") }
             let i = try column(t[0], in: section.rawValue)
             let j = try column(t[1], in: section.rawValue)
-            let v = try number(t[2], what: "quadratic coefficient of ('\(text(t[0]))', '\(text(t[1]))')")
+            let v = try number(t[2], what: .quadratic(t[0], t[1]))
             return .quadratic(i, j, v)
         }
     }
 
-    func apply(_ line: Line) throws(ModelFileError) {
+    mutating func apply(_ line: Line) throws(ModelFileError) {
         switch line {
         case .ignored:
             break
@@ -543,7 +769,7 @@ final class MPSParser {
             inIntegerBlock = integer
         case .entries(let token, let first, let second, let objectiveValue):
             var j = -1
-            if let last = lastColumn, same(last.token, token) {
+            if let last = lastColumn, Self.same(bytes, last.token, token) {
                 j = last.index
             } else {
                 j = find(columnTable, token) ?? -1
@@ -649,7 +875,7 @@ final class MPSParser {
 
     // MARK: Assembly
 
-    func finish() throws(ModelFileError) -> LinearProgram {
+    mutating func finish() throws(ModelFileError) -> LinearProgram {
         guard objectiveRowName != nil else { throw failFile("no objective row: ROWS has no N row") }
         let m = rowNames.count
         let n = columnNames.count
@@ -658,8 +884,46 @@ final class MPSParser {
             lower = Array(repeating: 0, count: n)
             upper = Array(repeating: .infinity, count: n)
         }
-        // Column-major order with a stable sort by row finds duplicates and keeps their lines.
-        entries.sort { ($0.column, $0.row, $0.line) < ($1.column, $1.row, $1.line) }
+        // Column-major order, rows ascending within a column (lines break ties), finds duplicates
+        // and keeps their lines. Entries arrive in column order unless a column's lines are split
+        // up, and with rows ascending in most files, so check before sorting: a full sort of the
+        // entries was a tenth of the reading time.
+        var columnOrdered = true
+        for k in entries.indices.dropFirst() where entries[k].column < entries[k - 1].column {
+            columnOrdered = false
+            break
+        }
+        if !columnOrdered {
+            // A stable counting sort by column keeps each column's entries in file order.
+            var next = Array(repeating: 0, count: n + 1)
+            for e in entries { next[e.column + 1] += 1 }
+            for j in 0..<n { next[j + 1] += next[j] }
+            var sorted = entries
+            for e in entries {
+                sorted[next[e.column]] = e
+                next[e.column] += 1
+            }
+            entries = sorted
+        }
+        var segment = 0
+        while segment < entries.count {
+            let column = entries[segment].column
+            var segmentEnd = segment + 1
+            var rowOrdered = true
+            while segmentEnd < entries.count && entries[segmentEnd].column == column {
+                let (a, b) = (entries[segmentEnd - 1], entries[segmentEnd])
+                if (a.row, a.line) > (b.row, b.line) { rowOrdered = false }
+                segmentEnd += 1
+            }
+            if !rowOrdered {
+                // In place: sorting `entries[a..<b]` copies the slice out and back.
+                let bounds = segment..<segmentEnd
+                entries.withUnsafeMutableBufferPointer { all in
+                    all[bounds].sort { ($0.row, $0.line) < ($1.row, $1.line) }
+                }
+            }
+            segment = segmentEnd
+        }
         var starts = Array(repeating: 0, count: n + 1)
         var rows: [Int] = []
         var values: [Double] = []
