@@ -265,21 +265,21 @@ struct MPSParser {
             }
         }
 
-        var j: Int
+        let j: Int
         if let last = lastColumn, Self.same(bytes, last.token, columnToken) {
             j = last.index
         } else {
-            j = columnTable.find(bytes, start: columnToken.start, length: columnToken.count) ?? -1
+            let (index, added) = columnTable.findOrInsert(bytes, start: columnToken.start, length: columnToken.count)
+            j = index
+            if added {
+                columnNames.append(Self.text(bytes, columnToken))
+                objective.append(0)
+                objectiveLine.append(0)
+                isInteger.append(inIntegerBlock)
+            }
         }
-        if j >= 0 && objectiveValue != nil && objectiveLine[j] != 0 { return false }
-        if j < 0 {
-            j = columnNames.count
-            columnTable.insert(bytes, start: columnToken.start, length: columnToken.count)
-            columnNames.append(Self.text(bytes, columnToken))
-            objective.append(0)
-            objectiveLine.append(0)
-            isInteger.append(inIntegerBlock)
-        }
+        // A new column has no objective entry yet, so nothing was added when this gives up.
+        if objectiveValue != nil && objectiveLine[j] != 0 { return false }
         if let objectiveValue {
             objective[j] = objectiveValue
             objectiveLine[j] = lineNumber
@@ -645,11 +645,12 @@ struct MPSParser {
         case .rows:
             guard t.count == 2 else { throw fail("ROWS line needs a type and a name, found \(t.count) fields") }
             let type: RowType
-            switch upperText(t[0]) {
-            case "N": type = .free
-            case "L": type = .lessEqual
-            case "G": type = .greaterEqual
-            case "E": type = .equal
+            // The type is one letter in either case (what `upperText` would give "N" for).
+            switch t[0].count == 1 ? bytes[t[0].start] | 0x20 : 0 {
+            case UInt8(ascii: "n"): type = .free
+            case UInt8(ascii: "l"): type = .lessEqual
+            case UInt8(ascii: "g"): type = .greaterEqual
+            case UInt8(ascii: "e"): type = .equal
             default: throw fail("unknown row type '\(text(t[0]))' (expected N, L, G or E)")
             }
             if let k = find(rowTable, t[1]) {

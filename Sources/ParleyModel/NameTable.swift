@@ -77,7 +77,10 @@ struct NameTable {
 
     /// The index stored for the name at `bytes[start ..< start + length]`, if any.
     func find(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int) -> Int? {
-        let h = Self.hash(bytes, start, length)
+        find(bytes, start: start, length: length, hash: Self.hash(bytes, start, length))
+    }
+
+    private func find(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int, hash h: UInt64) -> Int? {
         let tag = h & 0xFFFF_FFFF_0000_0000
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -92,13 +95,25 @@ struct NameTable {
         }
     }
 
+    /// The index of the name at `bytes[start ..< start + length]`, adding it first if it is new
+    /// (`added`); one hash for both.
+    mutating func findOrInsert(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int) -> (index: Int, added: Bool) {
+        let h = Self.hash(bytes, start, length)
+        if let index = find(bytes, start: start, length: length, hash: h) { return (index, false) }
+        return (insert(bytes, start: start, length: length, hash: h), true)
+    }
+
     /// Adds the name and returns its index (`count` before the call); the name must be new.
     @discardableResult
     mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int) -> Int {
+        insert(bytes, start: start, length: length, hash: Self.hash(bytes, start, length))
+    }
+
+    private mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, length: Int, hash h: UInt64) -> Int {
         if (names.count + 1) * 2 > slots.count { grow(bytes) }
         let index = names.count
         names.append(Name(start: start, length: length))
-        place(Self.hash(bytes, start, length), index)
+        place(h, index)
         return index
     }
 
