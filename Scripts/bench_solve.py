@@ -61,6 +61,9 @@ CLP_VERSION = re.compile(r"^Coin LP version\s+(\S+?),?\s", re.MULTILINE)
 
 READ_SHARE_FLAG = 20.0   # percent: note instances where reading is a large share
 RATIO_FLAG = 1.2         # note instances where Parley's wall time exceeds clp's by this
+# Issue 2's targets: reading at most READ_SHARE_FLAG percent of Parley's own time on this
+# instance, and Parley's wall time within RATIO_FLAG of clp's on every instance.
+READ_TARGET_INSTANCE = "pds-02"
 
 
 class BenchError(Exception):
@@ -314,6 +317,42 @@ def summary_lines(results: list[Result]) -> list[str]:
             f"ratio {parley / clp:.2f}.", ""]
 
 
+def target_lines(results: list[Result], floor: tuple[float, float]) -> list[str]:
+    """Issue 2's two targets, met or not, with the numbers from this run's table."""
+    lines = ["Issue 2 targets, from the table above (one run, Parley and clp interleaved):", ""]
+    pds = next((r for r in results if r.instance.name == READ_TARGET_INSTANCE), None)
+    share = read_share(pds) if pds else None
+    if share is None:
+        lines.append(f"- Reading ≤ {READ_SHARE_FLAG:g}% on {READ_TARGET_INSTANCE}: not measured.")
+    else:
+        verdict = "**met**" if share <= READ_SHARE_FLAG else "**not met**"
+        lines.append(
+            f"- Reading ≤ {READ_SHARE_FLAG:g}% of Parley's own time on {READ_TARGET_INSTANCE}: {verdict} — "
+            f"read {ms(median(pds.parley_read))} ms, solve {ms(median(pds.parley_solve))} ms, "
+            f"share {share:.0f}%.")
+    ratios = [(r.instance.name, wall_ratio(r)) for r in results if wall_ratio(r) is not None]
+    within = [name for name, ratio in ratios if ratio <= RATIO_FLAG]
+    over = [(name, ratio) for name, ratio in ratios if ratio > RATIO_FLAG]
+    if not ratios:
+        lines.append(f"- Wall time within {RATIO_FLAG:g}× of clp: not measured.")
+    else:
+        verdict = "**met**" if not over else f"**not met** on {len(over)} of {len(ratios)} instances"
+        detail = f"within on {', '.join(within)}" if within else "within on none"
+        if over:
+            detail += "; over on " + ", ".join(f"{name} {ratio:.2f}" for name, ratio in over)
+        parley_floor, clp_floor = floor
+        line = (f"- Parley's wall time within {RATIO_FLAG:g}× of the clp CLI: {verdict} ({detail}). "
+                f"Start-up alone is `parley --version` {parley_floor * 1000:.1f} ms against `clp -quit` "
+                f"{clp_floor * 1000:.1f} ms")
+        if parley_floor > RATIO_FLAG * clp_floor:
+            # P + w <= RATIO (C + w) needs w >= (P - RATIO C) / (RATIO - 1) of work past start-up.
+            needed = (parley_floor - RATIO_FLAG * clp_floor) / (RATIO_FLAG - 1)
+            line += (f": with equal work after start-up, the ratio is met only where that work takes "
+                     f"more than about {needed * 1000:.0f} ms")
+        lines.append(line + ".")
+    return lines + [""]
+
+
 # --------------------------------------------------------------------------- environment
 
 def cpu_model() -> str:
@@ -393,6 +432,8 @@ def section_text(results: list[Result], args: argparse.Namespace, context: dict)
     parley_floor, clp_floor = context["floor"]
     lines.append(f"Process start-up floor (median, same repeats): `parley --version` "
                  f"{parley_floor * 1000:.1f} ms, `clp -quit` {clp_floor * 1000:.1f} ms.")
+    lines.append("")
+    lines += target_lines(results, context["floor"])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -436,7 +477,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not (os.path.isfile(args.parley) and os.access(args.parley, os.X_OK)):
-        print(f"bench_solve: no parley executable at {args.parley} (run `swift build -c release`)",
+        print(f"bench_solve: no parley executable at {args.parley} (run `make release`)",
               file=sys.stderr)
         return 1
     clp = shutil.which(args.clp)
