@@ -123,6 +123,8 @@ struct MPSParser {
     var lineNumber = 0
     /// Fields of the current line; reused so a line costs no allocation.
     var fields: [Token] = []
+    /// The same line's fields by fixed columns, when it is read that way.
+    var fixedColumns: [Token] = []
     /// The column of the previous COLUMNS line, to skip the name look-up on consecutive lines.
     var lastColumn: (token: Token, index: Int)?
     var section = Section.none
@@ -162,6 +164,8 @@ struct MPSParser {
 
     // Bounds.
     var boundSet: String?
+    /// Where the first BOUNDS line named `boundSet`, to compare later set names as bytes first.
+    var boundSetToken: Token?
     var lower: [Double] = []
     var upper: [Double] = []
     var lowerSet: [Bool] = []
@@ -385,19 +389,23 @@ struct MPSParser {
     /// field 4 and runs past column 36, that word is field 4. ``MPSWriter`` writes lines with a
     /// space in a name this way, to keep the value in full precision (up to 24 characters);
     /// in a file that keeps to the columns, such a word would be a malformed line anyway.
-    static func fixedFields(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> [Token] {
-        var spans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)]
-        var tokens: [Token] = []
+    ///
+    /// Into a reused array, like ``split(_:_:into:)``: files with spaces in names read every
+    /// line this way, and building three arrays per line was half of their reading time.
+    static func fixedFields(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, into tokens: inout [Token]) {
+        tokens.removeAll(keepingCapacity: true)
+        var spanCount = fixedSpans.count
         var longValue: Token?
         if line.count > 36 {
-            var rest: [Token] = []
-            split(bytes, (line.lowerBound + 24)..<line.upperBound, into: &rest)
-            if rest.count == 1 && rest[0].start < line.lowerBound + 36 {
-                longValue = rest[0]
-                spans.removeLast(3)
+            var i = line.lowerBound + 24
+            if let only = field(bytes, &i, line.upperBound), field(bytes, &i, line.upperBound) == nil,
+                only.start < line.lowerBound + 36
+            {
+                longValue = only
+                spanCount -= 3
             }
         }
-        for (a, b) in spans {
+        for (a, b) in fixedSpans.prefix(spanCount) {
             let lo = line.lowerBound + a
             if lo >= line.upperBound { break }
             let hi = min(line.lowerBound + b, line.upperBound)
@@ -408,8 +416,10 @@ struct MPSParser {
             if s < e { tokens.append(Token(start: s, end: e)) }
         }
         if let longValue { tokens.append(longValue) }
-        return tokens
     }
+
+    /// 0-based line offsets of the fixed-format fields.
+    static let fixedSpans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)]
 
     /// Handles one line; returns true at ENDATA.
     mutating func handle(line: Range<Int>) throws(ModelFileError) -> Bool {
@@ -425,18 +435,44 @@ struct MPSParser {
         case .free:
             try apply(parse(fields))
         case .fixed:
-            try apply(parse(Self.fixedFields(bytes, line)))
+            Self.fixedFields(bytes, line, into: &fixedColumns)
+            try apply(parse(fixedColumns))
         case .auto:
+            if failsOnFieldCount(fields) {
+                // Names with spaces: free format cannot read the line, so try fixed columns
+                // first and build the free-format message (the clearer one) only if they fail
+                // too. `parse` changes nothing, so the order of the two attempts is free.
+                Self.fixedFields(bytes, line, into: &fixedColumns)
+                if let action = try? parse(fixedColumns) {
+                    try apply(action)
+                } else {
+                    try apply(parse(fields))
+                }
+                return false
+            }
             do {
                 try apply(parse(fields))
             } catch let freeError {
                 // A name with a space in it only parses in fixed columns; otherwise the
                 // free-format message is the clearer one.
-                guard let action = try? parse(Self.fixedFields(bytes, line)) else { throw freeError }
+                Self.fixedFields(bytes, line, into: &fixedColumns)
+                guard let action = try? parse(fixedColumns) else { throw freeError }
                 try apply(action)
             }
         }
         return false
+    }
+
+    /// Whether `parse` rejects these fields for their number alone, its first check in these
+    /// sections.
+    func failsOnFieldCount(_ t: [Token]) -> Bool {
+        switch section {
+        case .rows: t.count != 2
+        case .columns: !(t.count >= 3 && matches(t[1], "'MARKER'")) && t.count != 3 && t.count != 5
+        case .rhs, .ranges: !(2...5).contains(t.count)
+        case .quadobj, .qmatrix: t.count != 3
+        case .none, .name, .objname, .objsense, .bounds: false
+        }
     }
 
     mutating func header(_ tokens: [Token]) throws(ModelFileError) -> Bool {
@@ -506,10 +542,37 @@ struct MPSParser {
         case marker(integer: Bool)
         case rhs(set: String?, [(String, Int, Double)])
         case ranges(set: String?, [(Int, Double)])
-        case bound(set: String?, type: String, column: Int, value: Double?)
+        case bound(set: Token?, type: BoundType, column: Int, value: Double?)
         case quadratic(Int, Int, Double)
         case sense(ObjectiveSense)
         case ignored
+    }
+
+    enum BoundType: String {
+        case up = "UP", lo = "LO", fx = "FX", li = "LI", ui = "UI", fr = "FR", mi = "MI", pl = "PL", bv = "BV"
+        case sc = "SC"
+    }
+
+    /// The bound type a field names, as `BoundType(rawValue: upperText(t))` gives it; two ASCII
+    /// letters (every real case) are matched as bytes, without building a String.
+    func boundType(_ t: Token) -> BoundType? {
+        guard t.count == 2, bytes[t.start] < 0x80, bytes[t.start + 1] < 0x80 else {
+            return BoundType(rawValue: upperText(t))
+        }
+        func upper(_ b: UInt8) -> UInt8 { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") ? b - 0x20 : b }
+        switch (upper(bytes[t.start]), upper(bytes[t.start + 1])) {
+        case (UInt8(ascii: "U"), UInt8(ascii: "P")): return .up
+        case (UInt8(ascii: "L"), UInt8(ascii: "O")): return .lo
+        case (UInt8(ascii: "F"), UInt8(ascii: "X")): return .fx
+        case (UInt8(ascii: "L"), UInt8(ascii: "I")): return .li
+        case (UInt8(ascii: "U"), UInt8(ascii: "I")): return .ui
+        case (UInt8(ascii: "F"), UInt8(ascii: "R")): return .fr
+        case (UInt8(ascii: "M"), UInt8(ascii: "I")): return .mi
+        case (UInt8(ascii: "P"), UInt8(ascii: "L")): return .pl
+        case (UInt8(ascii: "B"), UInt8(ascii: "V")): return .bv
+        case (UInt8(ascii: "S"), UInt8(ascii: "C")): return .sc
+        default: return nil
+        }
     }
 
     /// What a numeric field is, named in its error messages. A description rather than a
@@ -706,13 +769,14 @@ struct MPSParser {
             return .ranges(set: set, values.map { ($0.1, $0.2) })
         case .bounds:
             guard t.count >= 2 else { throw fail("BOUNDS line needs a type, an optional set name and a column") }
-            let type = upperText(t[0])
+            guard let type = boundType(t[0]) else {
+                throw fail("unknown bound type '\(text(t[0]))' (expected UP, LO, FX, FR, MI, PL, BV, LI or UI)")
+            }
             let needsValue: Bool
             switch type {
-            case "UP", "LO", "FX", "LI", "UI": needsValue = true
+            case .up, .lo, .fx, .li, .ui: needsValue = true
             // SC's value is optional; the line is read only far enough to name the column.
-            case "FR", "MI", "PL", "BV", "SC": needsValue = false
-            default: throw fail("unknown bound type '\(text(t[0]))' (expected UP, LO, FX, FR, MI, PL, BV, LI or UI)")
+            case .fr, .mi, .pl, .bv, .sc: needsValue = false
             }
             let hasSet: Bool
             switch (needsValue, t.count) {
@@ -723,18 +787,18 @@ struct MPSParser {
             case (true, 3), (false, 2): hasSet = false
             case (false, 3): hasSet = false  // "BV col value" with a value and no set name
             case (false, 4): hasSet = true
-            default: throw fail("BOUNDS line of type \(type) has \(t.count) fields")
+            default: throw fail("BOUNDS line of type \(type.rawValue) has \(t.count) fields")
             }
             let c = try column(t[hasSet ? 2 : 1], in: "BOUNDS")
-            if type == "SC" {
+            if type == .sc {
                 throw fail("semi-continuous bound (SC) on column '\(text(t[hasSet ? 2 : 1]))' is not supported")
             }
             let valueIndex = hasSet ? 3 : 2
             var value: Double?
             if valueIndex < t.count {
-                value = try number(t[valueIndex], what: .bound(type: type, column: t[hasSet ? 2 : 1]), infinite: true)
+                value = try number(t[valueIndex], what: .bound(type: type.rawValue, column: t[hasSet ? 2 : 1]), infinite: true)
             }
-            return .bound(set: hasSet ? text(t[1]) : nil, type: type, column: c, value: value)
+            return .bound(set: hasSet ? t[1] : nil, type: type, column: c, value: value)
         case .quadobj, .qmatrix:
             guard t.count == 3 else { throw fail("\(section.rawValue) line needs two columns and a value, found \(t.count) fields") }
             let i = try column(t[0], in: section.rawValue)
@@ -824,37 +888,46 @@ struct MPSParser {
                 upper = Array(repeating: .infinity, count: columnNames.count)
                 lowerSet = Array(repeating: false, count: columnNames.count)
             }
-            if boundSet == nil { boundSet = set ?? "" }
-            guard boundSet == (set ?? "") else { return }
+            if boundSet == nil {
+                boundSet = set.map { text($0) } ?? ""
+                boundSetToken = set
+            }
+            // Only the first set is used. Set names are the same String when they are the same
+            // bytes; other bytes may still be an equal String (another Unicode normal form).
+            if let set {
+                if !(boundSetToken.map { Self.same(bytes, $0, set) } ?? false) && text(set) != boundSet { return }
+            } else if boundSet != "" {
+                return
+            }
             let v = value.map { abs($0) >= infinity ? ($0 > 0 ? Double.infinity : -.infinity) : $0 }
             switch type {
-            case "UP", "UI":
+            case .up, .ui:
                 upper[j] = v!
                 if v! < 0 && !lowerSet[j] { lower[j] = -.infinity }
-                if type == "UI" { isInteger[j] = true }
-            case "LO", "LI":
+                if type == .ui { isInteger[j] = true }
+            case .lo, .li:
                 lower[j] = v!
                 lowerSet[j] = true
-                if type == "LI" { isInteger[j] = true }
-            case "FX":
+                if type == .li { isInteger[j] = true }
+            case .fx:
                 lower[j] = v!
                 upper[j] = v!
                 lowerSet[j] = true
-            case "FR":
+            case .fr:
                 lower[j] = -.infinity
                 upper[j] = .infinity
                 lowerSet[j] = true
-            case "MI":
+            case .mi:
                 lower[j] = -.infinity
                 lowerSet[j] = true
-            case "PL":
+            case .pl:
                 upper[j] = .infinity
-            case "BV":
+            case .bv:
                 lower[j] = 0
                 upper[j] = 1
                 lowerSet[j] = true
                 isInteger[j] = true
-            default:
+            case .sc:
                 break
             }
         case .quadratic(let i, let j, let v):
