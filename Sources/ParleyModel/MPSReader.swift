@@ -101,8 +101,8 @@ public struct MPSReader: Sendable {
 /// class pays a run-time check (and a retain) on every property access of every line. Each data
 /// line is parsed into a ``Line`` action first and applied only when it parsed completely, so a
 /// line that fails in free format can be retried in fixed format without leaving half its effects
-/// behind; COLUMNS lines of the common shape take a direct path with the same effect
-/// (``columnsLine(_:)``).
+/// behind; COLUMNS and ROWS lines of the common shape take a direct path with the same effect
+/// (``columnsLine(_:)``, ``rowsLine(_:)``).
 struct MPSParser {
     enum Section: String {
         case none = "", name = "NAME", rows = "ROWS", columns = "COLUMNS", rhs = "RHS", ranges = "RANGES"
@@ -141,7 +141,7 @@ struct MPSParser {
     var objectiveRowName: String?
     /// Every ROWS name; `rowSlot` maps its table index to the row index, -1 for the objective
     /// row, -2 for a dropped N row.
-    var rowTable = NameTable(capacity: 4096)
+    var rowTable: NameTable
     var rowSlot: [Int] = []
     /// The ROWS line of each `rowTable` entry, for duplicate-row messages.
     var rowLine: [Int] = []
@@ -149,7 +149,7 @@ struct MPSParser {
     var rowTypes: [RowType] = []
 
     // Columns.
-    var columnTable = NameTable(capacity: 4096)
+    var columnTable: NameTable
     var columnNames: [String] = []
     var objective: [Double] = []
     var objectiveLine: [Int] = []
@@ -441,6 +441,7 @@ struct MPSParser {
         var i = range.lowerBound
         while let token = field(bytes, &i, range.upperBound) { tokens.append(token) }
     }
+
     /// Fixed-format fields 1–6 (1-based columns 2–3, 5–12, 15–22, 25–36, 40–47, 50–61), trimmed;
     /// blank fields are left out, which gives the same shapes as free format.
     ///
