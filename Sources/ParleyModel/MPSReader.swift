@@ -683,11 +683,11 @@ struct MPSParser {
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ]
 
-    /// `strtod`'s value for a plain decimal (a sign, digits with at most one point, an exponent)
-    /// whose digits, point removed, are at most 2^53 and whose power of ten is at most 22 in size;
-    /// nil for anything else, which is left to `strtod`. Both numbers are then exact doubles, so
-    /// one multiplication or division rounds exactly as `strtod` does: Clinger's fast path, which
-    /// covers nearly every number in an MPS file at a fraction of `strtod`'s cost.
+    /// `strtod`'s value for a plain decimal (a sign, digits with at most one point, an exponent),
+    /// or nil, leaving it to `strtod`. Two exact cases: digits (point removed) of at most 2^53
+    /// and a power of ten at most 22 in size are both exact doubles, so one multiplication or
+    /// division rounds as `strtod` does (Clinger's fast path); and up to 19 digits over a power
+    /// of ten up to 10^19 (files written with 17 digits) go to ``nearest(to:over:)``.
     static func decimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
         let count = text.count
         var i = 0
@@ -699,17 +699,19 @@ struct MPSParser {
         var digits: UInt64 = 0
         var exponent = 0
         var sawDigit = false
+        // Up to 19 digits fit a UInt64; more go to strtod.
+        let most: UInt64 = (UInt64.max - 9) / 10
         while i < count && text[i] &- UInt8(ascii: "0") < 10 {
+            if digits > most { return nil }
             digits = digits * 10 + UInt64(text[i] &- UInt8(ascii: "0"))
-            if digits > 1 << 53 { return nil }
             sawDigit = true
             i += 1
         }
         if i < count && text[i] == UInt8(ascii: ".") {
             i += 1
             while i < count && text[i] &- UInt8(ascii: "0") < 10 {
+                if digits > most { return nil }
                 digits = digits * 10 + UInt64(text[i] &- UInt8(ascii: "0"))
-                if digits > 1 << 53 { return nil }
                 exponent -= 1
                 sawDigit = true
                 i += 1
@@ -734,14 +736,56 @@ struct MPSParser {
             guard sawExponentDigit else { return nil }
             exponent += negativeExponent ? -written : written
         }
-        guard i == count, exponent >= -22, exponent <= 22 else { return nil }
-        var value = Double(digits)
-        if exponent > 0 {
-            value *= exactPowersOfTen[exponent]
-        } else if exponent < 0 {
-            value /= exactPowersOfTen[-exponent]
+        guard i == count else { return nil }
+        var value: Double
+        if digits <= 1 << 53 && exponent >= -22 && exponent <= 22 {
+            value = Double(digits)
+            if exponent > 0 {
+                value *= exactPowersOfTen[exponent]
+            } else if exponent < 0 {
+                value /= exactPowersOfTen[-exponent]
+            }
+        } else if exponent >= -19 && exponent < 0, let nearest = nearest(to: digits, over: -exponent) {
+            value = nearest
+        } else {
+            return nil
         }
         return negative ? -value : value
+    }
+
+    /// 10^k for k = 0...19, every one that a UInt64 holds.
+    static let powersOfTen: [UInt64] = (0...19).map { k in (0..<k).reduce(1) { r, _ in r * 10 } }
+
+    /// The double nearest to w / 10^k (ties to even, as `strtod` rounds), for 1 ≤ k ≤ 19, when
+    /// that is a normal double below 2^52; nil otherwise. Double(w) / 10^k rounds twice, so it
+    /// is at most an ulp or so off: of it and its two neighbours, the one whose distance from
+    /// w / 10^k is below half an ulp is the answer, and that is checked exactly in 128 bits.
+    static func nearest(to w: UInt64, over k: Int) -> Double? {
+        guard w != 0 else { return nil }
+        let t = powersOfTen[k]
+        let guess = Double(w) / exactPowersOfTen[k]
+        for x in [guess, guess.nextUp, guess.nextDown] where x.isNormal && x > 0 && x < 0x1p52 {
+            // x = m·2^e with m of 53 bits and e < 0. |w/t − x| < 2^e / 2 (or equal, and m even)
+            // ⇔ |w·2^s − 2m·t| < t (or equal) with s = 1 − e ≥ 2, in 128-bit integers. Below a
+            // power of two the doubles are twice as dense: there the bound is half of that.
+            let m = x.significandBitPattern | (1 << 52)
+            let s = 1 - (Int(x.exponent) - 52)
+            guard (64 - w.leadingZeroBitCount) + s <= 127 else { return nil }
+            let a: (high: UInt64, low: UInt64) =
+                s >= 64 ? (w << UInt64(s - 64), 0) : (w >> UInt64(64 - s), w << UInt64(s))
+            let b = (2 * m).multipliedFullWidth(by: t)
+            // d = |a − b|
+            let d: (high: UInt64, low: UInt64)
+            let below = a.high < b.high || (a.high == b.high && a.low < b.low)
+            if below {
+                d = (b.high &- a.high &- (b.low < a.low ? 1 : 0), b.low &- a.low)
+            } else {
+                d = (a.high &- b.high &- (a.low < b.low ? 1 : 0), a.low &- b.low)
+            }
+            let bound = below && m == 1 << 52 ? t / 2 : t
+            if d.high == 0 && (d.low < bound || (d.low == bound && m & 1 == 0)) { return x }
+        }
+        return nil
     }
 
     func row(_ token: Token, in sectionName: String) throws(ModelFileError) -> Int? {

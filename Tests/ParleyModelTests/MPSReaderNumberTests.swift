@@ -8,7 +8,8 @@ import Testing
 
 /// Numbers are read exactly as `strtod` reads them. The reader takes plain decimals without
 /// calling `strtod` when that is exact (Clinger's fast path); these pin it bit for bit, sign of
-/// zero included, on hand-picked edge cases and on seeded random decimals.
+/// zero included, on hand-picked edge cases and on seeded random decimals. Decimals of up to 19
+/// digits are also read without `strtod`, checked exactly in 128-bit integers.
 @Suite struct MPSReaderNumberTests {
     static let edgeCases = [
         "0", "-0", "+0", "0.0", "-0.0", "1.", ".5", "-.5", "+3", "00012.5000", "1E5", "1e+05", "-7.0e-3",
@@ -16,6 +17,11 @@ import Testing
         "9007199254740992", "9007199254740993", "12345678901234567", "999999999999999.9",
         "0.000000000000000000001", "3.14159265358979323846", "1.7976931348623157e308",
         "2.2250738585072014e-308", "4.9e-324", "1e-400", "0e500",
+        // Written with 17 digits, and near powers of two, where doubles below are twice as dense.
+        "0.27800000000000002", "-0.10000000000000001", "1.6666666666666667", "0.0050000000000000001",
+        "0.12499999999999999", "0.49999999999999997", "0.0009765624999999999", "0.50000000000000001",
+        "2251799813685248.25", "2251799813685248.75", "4503599627370495.5", "1125899906842623.875",
+        "18446744073709551615", "0.18446744073709551615", "0.018446744073709551616",
     ]
 
     /// Each text as the objective coefficient of its own column, read back beside `strtod`'s value.
@@ -47,6 +53,10 @@ import Testing
         }
         func digits(_ count: Int) -> String { String((0..<count).map { _ in Character(String(next(10))) }) }
         var texts: [String] = []
+        for _ in 0..<2000 {
+            // Sixteen to nineteen significant digits, as files written with 17 digits have.
+            texts.append(["", "-"][next(2)] + digits(next(3)) + "." + digits(16 + next(4)))
+        }
         for _ in 0..<5000 {
             var text = ["", "-", "+"][next(3)] + digits(1 + next(next(4) == 0 ? 20 : 8))
             if next(3) > 0 { text += "." + digits(next(next(4) == 0 ? 20 : 8)) }
