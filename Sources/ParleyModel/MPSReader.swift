@@ -236,6 +236,7 @@ struct MPSParser {
             if direct && lineEnd > line.lowerBound && Self.isSpace(bytes[line.lowerBound]) {
                 if section == .columns && columnsLine(line) { continue }
                 if section == .rows && rowsLine(line) { continue }
+                if section == .bounds && boundsLine(line) { continue }
             }
             ended = try handle(line: line)
         }
@@ -333,6 +334,31 @@ struct MPSParser {
         }
         guard rowTable.findOrInsert(bytes, start: nameToken.start, length: nameToken.count).added else { return false }
         addRow(nameToken, type)
+        return true
+    }
+
+    /// A BOUNDS line with a value (UP, LO, FX, LI or UI), with or without a set name, applied
+    /// straight from the bytes; anything else returns false, having changed nothing, and takes
+    /// ``handle(line:)``.
+    mutating func boundsLine(_ line: Range<Int>) -> Bool {
+        let end = line.upperBound
+        var i = line.lowerBound
+        guard let typeToken = Self.field(bytes, &i, end), let second = Self.field(bytes, &i, end),
+            let third = Self.field(bytes, &i, end)
+        else { return false }
+        let fourth = Self.field(bytes, &i, end)
+        if fourth != nil && Self.field(bytes, &i, end) != nil { return false }
+        guard let type = boundType(typeToken) else { return false }
+        switch type {
+        case .up, .lo, .fx, .li, .ui: break
+        case .fr, .mi, .pl, .bv, .sc: return false
+        }
+        // The same reading as `parse`: four fields have a set name, three do not.
+        let (set, columnToken, valueToken) = fourth.map { (second, third, $0) } ?? (nil, second, third)
+        guard let j = columnTable.find(bytes, start: columnToken.start, length: columnToken.count),
+            let value = Self.value(bytes, valueToken), value.isFinite
+        else { return false }
+        applyBound(set: set, type: type, column: j, value: value)
         return true
     }
 
@@ -974,53 +1000,7 @@ struct MPSParser {
                 rangeLine[r] = lineNumber
             }
         case .bound(let set, let type, let j, let value):
-            if lower.isEmpty {
-                lower = Array(repeating: 0, count: columnNames.count)
-                upper = Array(repeating: .infinity, count: columnNames.count)
-                lowerSet = Array(repeating: false, count: columnNames.count)
-            }
-            if boundSet == nil {
-                boundSet = set.map { text($0) } ?? ""
-                boundSetToken = set
-            }
-            // Only the first set is used. Set names are the same String when they are the same
-            // bytes; other bytes may still be an equal String (another Unicode normal form).
-            if let set {
-                if !(boundSetToken.map { Self.same(bytes, $0, set) } ?? false) && text(set) != boundSet { return }
-            } else if boundSet != "" {
-                return
-            }
-            let v = value.map { abs($0) >= infinity ? ($0 > 0 ? Double.infinity : -.infinity) : $0 }
-            switch type {
-            case .up, .ui:
-                upper[j] = v!
-                if v! < 0 && !lowerSet[j] { lower[j] = -.infinity }
-                if type == .ui { isInteger[j] = true }
-            case .lo, .li:
-                lower[j] = v!
-                lowerSet[j] = true
-                if type == .li { isInteger[j] = true }
-            case .fx:
-                lower[j] = v!
-                upper[j] = v!
-                lowerSet[j] = true
-            case .fr:
-                lower[j] = -.infinity
-                upper[j] = .infinity
-                lowerSet[j] = true
-            case .mi:
-                lower[j] = -.infinity
-                lowerSet[j] = true
-            case .pl:
-                upper[j] = .infinity
-            case .bv:
-                lower[j] = 0
-                upper[j] = 1
-                lowerSet[j] = true
-                isInteger[j] = true
-            case .sc:
-                break
-            }
+            applyBound(set: set, type: type, column: j, value: value)
         case .quadratic(let i, let j, let v):
             let key = Int64(min(i, j)) << 32 | Int64(max(i, j))
             if section == .quadobj {
@@ -1035,6 +1015,56 @@ struct MPSParser {
                 quadratic[key, default: 0] += i == j ? v : v / 2
             }
             quadraticLine[key] = lineNumber
+        }
+    }
+
+    mutating func applyBound(set: Token?, type: BoundType, column j: Int, value: Double?) {
+        if lower.isEmpty {
+            lower = Array(repeating: 0, count: columnNames.count)
+            upper = Array(repeating: .infinity, count: columnNames.count)
+            lowerSet = Array(repeating: false, count: columnNames.count)
+        }
+        if boundSet == nil {
+            boundSet = set.map { text($0) } ?? ""
+            boundSetToken = set
+        }
+        // Only the first set is used. Set names are the same String when they are the same
+        // bytes; other bytes may still be an equal String (another Unicode normal form).
+        if let set {
+            if !(boundSetToken.map { Self.same(bytes, $0, set) } ?? false) && text(set) != boundSet { return }
+        } else if boundSet != "" {
+            return
+        }
+        let v = value.map { abs($0) >= infinity ? ($0 > 0 ? Double.infinity : -.infinity) : $0 }
+        switch type {
+        case .up, .ui:
+            upper[j] = v!
+            if v! < 0 && !lowerSet[j] { lower[j] = -.infinity }
+            if type == .ui { isInteger[j] = true }
+        case .lo, .li:
+            lower[j] = v!
+            lowerSet[j] = true
+            if type == .li { isInteger[j] = true }
+        case .fx:
+            lower[j] = v!
+            upper[j] = v!
+            lowerSet[j] = true
+        case .fr:
+            lower[j] = -.infinity
+            upper[j] = .infinity
+            lowerSet[j] = true
+        case .mi:
+            lower[j] = -.infinity
+            lowerSet[j] = true
+        case .pl:
+            upper[j] = .infinity
+        case .bv:
+            lower[j] = 0
+            upper[j] = 1
+            lowerSet[j] = true
+            isInteger[j] = true
+        case .sc:
+            break
         }
     }
 
