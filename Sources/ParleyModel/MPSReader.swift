@@ -108,6 +108,30 @@ struct MPSParser {
         case none = "", name = "NAME", rows = "ROWS", columns = "COLUMNS", rhs = "RHS", ranges = "RANGES"
         case bounds = "BOUNDS", quadobj = "QUADOBJ", qmatrix = "QMATRIX", objsense = "OBJSENSE"
         case objname = "OBJNAME"
+
+        var bit: UInt16 {
+            switch self {
+            case .none: 1 << 0
+            case .name: 1 << 1
+            case .rows: 1 << 2
+            case .columns: 1 << 3
+            case .rhs: 1 << 4
+            case .ranges: 1 << 5
+            case .bounds: 1 << 6
+            case .quadobj: 1 << 7
+            case .qmatrix: 1 << 8
+            case .objsense: 1 << 9
+            case .objname: 1 << 10
+            }
+        }
+    }
+
+    /// The sections met so far, a bit each. A `Set<String>` here made the runtime look up its
+    /// generic metadata on first use, which cost more than reading a small file.
+    struct Sections {
+        private var bits: UInt16 = 0
+        func contains(_ section: Section) -> Bool { bits & section.bit != 0 }
+        mutating func insert(_ section: Section) { bits |= section.bit }
     }
 
     enum RowType { case objective, free, lessEqual, greaterEqual, equal }
@@ -133,7 +157,7 @@ struct MPSParser {
     /// The column of the previous COLUMNS line, to skip the name look-up on consecutive lines.
     var lastColumn: (token: Token, index: Int)?
     var section = Section.none
-    var seen: Set<String> = []
+    var seen = Sections()
     var name = ""
     var sense = ObjectiveSense.minimize
 
@@ -241,8 +265,8 @@ struct MPSParser {
             ended = try handle(line: line)
         }
         if !ended {
-            if !seen.contains("ROWS") { throw failFile("missing ROWS section") }
-            if !seen.contains("COLUMNS") { throw failFile("missing COLUMNS section") }
+            if !seen.contains(.rows) { throw failFile("missing ROWS section") }
+            if !seen.contains(.columns) { throw failFile("missing COLUMNS section") }
             throw failFile("missing ENDATA: the file ends after line \(lineNumber) (truncated?)")
         }
         return try finish()
@@ -564,36 +588,42 @@ struct MPSParser {
     mutating func header(_ tokens: [Token]) throws(ModelFileError) -> Bool {
         let keyword = upperText(tokens[0])
         if keyword == "ENDATA" {
-            if !seen.contains("ROWS") { throw fail("missing ROWS section before ENDATA") }
-            if !seen.contains("COLUMNS") { throw fail("missing COLUMNS section before ENDATA") }
+            if !seen.contains(.rows) { throw fail("missing ROWS section before ENDATA") }
+            if !seen.contains(.columns) { throw fail("missing COLUMNS section before ENDATA") }
             return true
         }
         guard let next = Section(rawValue: keyword), next != .none else {
             throw fail("unknown section '\(text(tokens[0]))'")
         }
-        if seen.contains(keyword) && next != .objsense {
+        if seen.contains(next) && next != .objsense {
             throw fail("section \(keyword) appears twice")
         }
         let order: [Section] = [.rows, .columns, .rhs, .ranges, .bounds]
         if let i = order.firstIndex(of: next) {
-            for later in order[(i + 1)...] where seen.contains(later.rawValue) {
+            for later in order[(i + 1)...] where seen.contains(later) {
                 throw fail("section \(keyword) must come before \(later.rawValue)")
             }
-            if next != .rows && !seen.contains("ROWS") {
+            if next != .rows && !seen.contains(.rows) {
                 throw fail("section \(keyword) before ROWS")
             }
-            if next != .rows && next != .columns && !seen.contains("COLUMNS") {
+            if next != .rows && next != .columns && !seen.contains(.columns) {
                 throw fail("section \(keyword) before COLUMNS")
             }
         }
         if next == .quadobj || next == .qmatrix {
-            if !seen.contains("COLUMNS") { throw fail("section \(keyword) before COLUMNS") }
+            if !seen.contains(.columns) { throw fail("section \(keyword) before COLUMNS") }
         }
-        seen.insert(keyword)
+        seen.insert(next)
         section = next
         switch next {
         case .name:
-            name = tokens.dropFirst().map { text($0) }.joined(separator: " ")
+            // By hand rather than `joined(separator:)`, whose generic witnesses are looked up at
+            // run time on first use.
+            name = ""
+            for k in tokens.indices.dropFirst() {
+                if k > 1 { name += " " }
+                name += text(tokens[k])
+            }
         case .objsense where tokens.count > 1:
             sense = try parseSense(tokens[1])
             section = .none
