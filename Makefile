@@ -30,8 +30,10 @@ build: deps
 
 # The Swift runtime and Foundation linked in statically: loading and binding their shared
 # libraries was most of `parley`'s start-up (about 25 ms of `parley --version` down to 15).
+# Linked as a fixed-address executable (-no-pie): the loader then has no 84,000 relative
+# relocations to apply to the 90 MB image before main (15 ms down to 12).
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -no-pie
 
 test: deps
 	$(SWIFT) build --build-tests

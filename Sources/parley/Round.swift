@@ -7,12 +7,14 @@ import ParleyModel
 /// `parley round …`: coordinated rounds.
 struct Round: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "round",
         abstract: "Run and manage coordinated rounds.",
         subcommands: [Start.self]
     )
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "start",
             abstract: "Start a round over the partners of a chain contract.",
             discussion: """
                 With --local every partner's private model is loaded into this process from \

@@ -6,6 +6,7 @@ import ParleySolver
 /// `parley solve MODEL.mps`: the centralized reference solve of one model.
 struct Solve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "solve",
         abstract: "Solve one LP/QP model (MPS) centrally with CLP.",
         discussion: """
             Exit status: 0 optimal; 2 infeasible or unbounded; 3 stopped at an iteration or time \

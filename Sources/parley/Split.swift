@@ -6,6 +6,7 @@ import ParleyModel
 /// the public contract and one private model per partner — as a chain directory.
 struct Split: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "split",
         abstract: "Split a block-angular model (MPS) into a chain: a public contract and private partner models.",
         discussion: """
             Writes DIR/chain.yaml (the contract; its linking rows inline, or in DIR/linking.mps when \
