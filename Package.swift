@@ -15,6 +15,8 @@ let package = Package(
         // The chain contract's YAML form and its SHA-256 content hash.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Sockets and event loops for the secure channel; TLS itself is the system's OpenSSL.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries. Each is imported by exactly one Swift target (see STYLE.md).
@@ -22,6 +24,11 @@ let package = Package(
             name: "CClp",
             pkgConfig: "clp",
             providers: [.apt(["coinor-libclp-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
         ),
 
         // Value types and file readers: no solver, no networking.
@@ -42,6 +49,18 @@ let package = Package(
         // Message types and the framed, versioned codec: no sockets, no TLS, no dependencies.
         .target(name: "ParleyWire"),
 
+        // OpenSSL TLS 1.3 over SwiftNIO, peer identity, consortium certificates; the only
+        // importer of COpenSSL.
+        .target(
+            name: "ParleyTransport",
+            dependencies: [
+                "COpenSSL",
+                "ParleyWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
         // Rounds: partners, convergence logs, plans. (Networked partners come with ParleyTransport.)
         .target(name: "ParleyCoordinator", dependencies: ["ParleyModel", "ParleyDecomposition"]),
 
@@ -52,6 +71,7 @@ let package = Package(
                 "ParleySolver",
                 "ParleyDecomposition",
                 "ParleyCoordinator",
+                "ParleyTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,6 +104,17 @@ let package = Package(
             dependencies: ["ParleyTestSupport", "ParleyWire"],
             path: "Tests/ParleyWireTests",
             exclude: ["Fuzz"]
+        ),
+        .testTarget(
+            name: "ParleyTransportTests",
+            dependencies: [
+                "COpenSSL",
+                "ParleyTransport",
+                "ParleyWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/ParleyTransportTests"
         ),
         // Chains solved centrally: the worked examples under Deploy/examples against their
         // hand-derived optima, and split instances read back from their files.
