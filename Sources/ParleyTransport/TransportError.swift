@@ -18,6 +18,8 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         case connectionFailed
         /// No answer within the deadline.
         case timedOut
+        /// The peer ended the session with an `abort` frame saying why.
+        case aborted
     }
 
     public let kind: Kind

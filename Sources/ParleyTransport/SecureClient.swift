@@ -1,0 +1,59 @@
+import NIOCore
+import NIOPosix
+import ParleyWire
+
+/// Opens TLS 1.3 connections to other parties with mutual authentication.
+public enum SecureClient {
+    /// Connects to `host:port` and completes the handshake. The server's certificate must come
+    /// from the consortium CA, name `host` (DNS or IP SAN) and carry the identity `policy` wants.
+    ///
+    /// With TLS 1.3 the client's handshake ends before the server has judged the client's own
+    /// certificate: a refusal shows up on the first `receive()`. Protocols on top should treat
+    /// the server's first message as the signal that it accepted this party.
+    public static func connect(
+        host: String, port: Int, context: TLSContext, policy: PeerPolicy,
+        settings: SecureChannelSettings = SecureChannelSettings(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> SecureConnection {
+        precondition(context.role == .client, "SecureClient needs a client TLS context")
+        let handshakeTimeout = TimeAmount(settings.handshakeTimeout)
+        let maximumFrameSize = settings.maximumFrameSize
+        let (channel, handshake): (NIOAsyncChannel<WireMessage, WireMessage>, EventLoopFuture<String>)
+        do {
+            (channel, handshake) = try await ClientBootstrap(group: group)
+                .connectTimeout(TimeAmount(settings.connectTimeout))
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let session = try TLSSession(context: context, expectedHost: host)
+                        let tls = OpenSSLHandler(
+                            session: session, policy: policy, handshakeTimeout: handshakeTimeout, eventLoop: channel.eventLoop)
+                        try channel.pipeline.syncOperations.addHandlers([tls, WireFrameHandler(maximumFrameSize: maximumFrameSize)])
+                        let wrapped = try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
+                        return (wrapped, tls.handshakeResult)
+                    }
+                }
+        } catch let error as TransportError {
+            throw error
+        } catch {
+            throw TransportError(.connectionFailed, "cannot connect to \(host):\(port): \(error)")
+        }
+        do {
+            let peer = try await handshake.get()
+            return SecureConnection(peer: peer, remoteAddress: "\(host):\(port)", channel: channel)
+        } catch {
+            try? await channel.channel.close()
+            if let error = error as? TransportError {
+                throw TransportError(error.kind, "\(host):\(port): \(error.message)")
+            }
+            throw TransportError(.handshakeFailed, "\(host):\(port): \(error)")
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,84 @@
+import NIOCore
+import NIOPosix
+import ParleyWire
+
+/// Accepts TLS 1.3 connections from certified parties.
+///
+/// Each connection is handled in its own task; a refused handshake or a failing handler is
+/// reported and never stops the server.
+public struct SecureServer: Sendable {
+    /// A connection accepted at the TCP level whose handshake is still running.
+    struct Pending: Sendable {
+        let channel: NIOAsyncChannel<WireMessage, WireMessage>
+        let handshake: EventLoopFuture<String>
+        let remoteAddress: String
+    }
+
+    private let listener: NIOAsyncChannel<Pending, Never>
+    /// The bound port (useful after binding port 0).
+    public let port: Int
+    public let host: String
+
+    /// Binds `host:port` (port 0 picks a free one) and admits only peers `policy` names.
+    public static func bind(
+        host: String, port: Int, context: TLSContext, policy: PeerPolicy,
+        settings: SecureChannelSettings = SecureChannelSettings(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> SecureServer {
+        precondition(context.role == .server, "SecureServer needs a server TLS context")
+        let handshakeTimeout = TimeAmount(settings.handshakeTimeout)
+        let maximumFrameSize = settings.maximumFrameSize
+        let listener: NIOAsyncChannel<Pending, Never>
+        do {
+            listener = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let session = try TLSSession(context: context, expectedHost: nil)
+                        let tls = OpenSSLHandler(
+                            session: session, policy: policy, handshakeTimeout: handshakeTimeout, eventLoop: channel.eventLoop)
+                        try channel.pipeline.syncOperations.addHandlers([tls, WireFrameHandler(maximumFrameSize: maximumFrameSize)])
+                        let wrapped = try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
+                        let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+                        return Pending(channel: wrapped, handshake: tls.handshakeResult, remoteAddress: remote)
+                    }
+                }
+        } catch {
+            throw TransportError(.connectionFailed, "cannot listen on \(host):\(port): \(error)")
+        }
+        return SecureServer(listener: listener, port: listener.channel.localAddress?.port ?? port, host: host)
+    }
+
+    /// Accepts connections until the task is cancelled or the listener closes. `handle` runs
+    /// for each authenticated peer; `rejected` hears about each connection refused during the
+    /// handshake or identity check (with the remote address).
+    public func run(
+        handle: @escaping @Sendable (SecureConnection) async -> Void,
+        rejected: @escaping @Sendable (TransportError, String) async -> Void
+    ) async throws {
+        try await listener.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await pending in inbound {
+                    group.addTask {
+                        let peer: String
+                        do {
+                            peer = try await pending.handshake.get()
+                        } catch {
+                            let reason = error as? TransportError ?? TransportError(.handshakeFailed, "\(error)")
+                            await rejected(reason, pending.remoteAddress)
+                            try? await pending.channel.channel.closeFuture.get()
+                            return
+                        }
+                        await handle(SecureConnection(peer: peer, remoteAddress: pending.remoteAddress, channel: pending.channel))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops accepting; connections in progress carry on.
+    public func close() async {
+        try? await listener.channel.close()
+    }
+}
