@@ -29,8 +29,9 @@ public struct SecureConnection: Sendable {
         _ body: (SecureSession) async throws -> sending Result
     ) async throws -> sending Result {
         let peer = self.peer
+        let channel = self.channel
         return try await channel.executeThenClose { inbound, outbound in
-            try await body(SecureSession(peer: peer, inbound: inbound, outbound: outbound))
+            try await body(SecureSession(peer: peer, channel: channel.channel, inbound: inbound, outbound: outbound))
         }
     }
 }
@@ -38,11 +39,16 @@ public struct SecureConnection: Sendable {
 /// Sending and receiving whole messages on a `SecureConnection`.
 public final class SecureSession {
     public let peer: String
+    private let channel: any Channel
     private var iterator: NIOAsyncChannelInboundStream<WireMessage>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<WireMessage>
 
-    init(peer: String, inbound: NIOAsyncChannelInboundStream<WireMessage>, outbound: NIOAsyncChannelOutboundWriter<WireMessage>) {
+    init(
+        peer: String, channel: any Channel, inbound: NIOAsyncChannelInboundStream<WireMessage>,
+        outbound: NIOAsyncChannelOutboundWriter<WireMessage>
+    ) {
         self.peer = peer
+        self.channel = channel
         self.iterator = inbound.makeAsyncIterator()
         self.outbound = outbound
     }
@@ -52,7 +58,21 @@ public final class SecureSession {
         do {
             try await outbound.write(message)
         } catch {
+            // A peer that turned us away said why before closing (a TLS alert, an abort frame);
+            // that reason is waiting in the inbound stream and beats "channel closed".
+            if let reason = await reasonForClosing() { throw reason }
             throw transportError(error, while: "sending to")
+        }
+    }
+
+    private func reasonForClosing() async -> (any Error)? {
+        do {
+            while let message = try await iterator.next() {
+                if case .abort(let reason) = message { return TransportError(.aborted, reason) }
+            }
+            return nil
+        } catch {
+            return error is TransportError || error is WireError ? error : nil
         }
     }
 
@@ -72,6 +92,24 @@ public final class SecureSession {
             throw TransportError(.aborted, reason)
         case let message?:
             return message
+        }
+    }
+
+    /// `receive()` with a deadline. When it passes, the connection is closed (a late answer could
+    /// no longer be matched to its request) and `TransportError.timedOut` is thrown.
+    public func receive(timeout: Duration) async throws -> WireMessage {
+        let channel = self.channel
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { channel.close(promise: nil) }
+        do {
+            let message = try await receive()
+            timer.cancel()
+            return message
+        } catch {
+            timer.cancel()
+            if (try? await timer.futureResult.get()) != nil {
+                throw TransportError(.timedOut, "no answer from \(peer) within \(timeout)")
+            }
+            throw error
         }
     }
 

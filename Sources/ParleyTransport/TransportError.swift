@@ -33,16 +33,21 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
     public var description: String { message }
 }
 
-/// Empties this thread's OpenSSL error queue and returns its entries joined, most recent last
-/// (empty if none). Call `ERR_clear_error()` before the OpenSSL call whose errors you want.
+/// Empties this thread's OpenSSL error queue and returns the reasons in it ("certificate verify
+/// failed", "tlsv1 alert unknown ca"), joined, most recent last; empty if none. Call
+/// `ERR_clear_error()` before the OpenSSL call whose errors you want.
 func drainOpenSSLErrors() -> String {
     var parts: [String] = []
     while true {
         let code = ERR_get_error()
         if code == 0 { break }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        parts.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        if let reason = ERR_reason_error_string(code) {
+            parts.append(String(cString: reason))
+        } else {
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buffer, buffer.count)
+            parts.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
     }
     return parts.joined(separator: "; ")
 }

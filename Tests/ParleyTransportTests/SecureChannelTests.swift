@@ -8,6 +8,12 @@ import Testing
 final class EchoServer: Sendable {
     let server: SecureServer
     let rejections = Rejections()
+    let accepted = Accepted()
+
+    actor Accepted {
+        var peers: [String] = []
+        func add(_ peer: String) { peers.append(peer) }
+    }
     private let task: Task<Void, any Error>
 
     actor Rejections {
@@ -21,10 +27,12 @@ final class EchoServer: Sendable {
         let context = try TLSContext(configuration: configuration, role: .server)
         let server = try await SecureServer.bind(host: "127.0.0.1", port: 0, context: context, policy: .anyOf(admits))
         let rejections = self.rejections
+        let accepted = self.accepted
         self.server = server
         task = Task {
             try await server.run(
                 handle: { connection in
+                    await accepted.add(connection.peer)
                     try? await connection.withSession { session in
                         while true {
                             guard case .ping(let nonce) = try await session.receive() else { return }

@@ -21,7 +21,7 @@ final class TestPKI: @unchecked Sendable {
     }
 
     /// A leaf for `name` (URI parley:name plus the hosts as SANs), key mode 0600.
-    func issue(_ name: String, hosts: [String] = ["127.0.0.1", "localhost"]) throws -> TLSConfiguration {
+    func issue(_ name: String, hosts: [String] = ["127.0.0.1", "localhost"], days: Int = 2) throws -> TLSConfiguration {
         try run("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "\(name).key")
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path("\(name).key"))
         try run("openssl", "req", "-new", "-key", "\(name).key", "-subj", "/CN=\(name)", "-out", "\(name).csr")
@@ -29,7 +29,7 @@ final class TestPKI: @unchecked Sendable {
         let extensions = "subjectAltName=\(sans.joined(separator: ","))\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n"
         try extensions.write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
         try run(
-            "openssl", "x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+            "openssl", "x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "\(days)",
             "-extfile", "\(name).ext", "-out", "\(name).crt")
         return TLSConfiguration(certificatePath: path("\(name).crt"), privateKeyPath: path("\(name).key"), trustRootsPath: caCertificate)
     }

@@ -1,0 +1,147 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import ParleyWire
+import Testing
+
+@testable import ParleyTransport
+
+/// Every way a connection must be refused, each with a clear reason on both sides, and the server
+/// serving the next good client afterwards.
+@Suite struct SecureChannelRejectionTests {
+    /// A good coordinator's round trip, proving the server still serves after a refusal.
+    func expectServing(_ server: EchoServer, pki: TestPKI) async throws {
+        let client = try TLSContext(configuration: pki.issue("coordinator"), role: .client)
+        let connection = try await SecureClient.connect(host: "127.0.0.1", port: server.port, context: client, policy: .party("node"))
+        let answer = try await connection.withSession { session in
+            try await session.send(.ping(nonce: 42))
+            return try await session.receive()
+        }
+        #expect(answer == .pong(nonce: 42))
+    }
+
+    /// Connects with `configuration`, sends a ping and returns the error the client sees.
+    func clientError(_ configuration: TLSConfiguration, port: Int, policy: PeerPolicy = .party("node")) async -> TransportError? {
+        do {
+            let context = try TLSContext(configuration: configuration, role: .client)
+            let connection = try await SecureClient.connect(host: "127.0.0.1", port: port, context: context, policy: policy)
+            _ = try await connection.withSession { session in
+                try await session.send(.ping(nonce: 1))
+                return try await session.receive()
+            }
+            return nil
+        } catch {
+            return error as? TransportError
+        }
+    }
+
+    /// The server's reason for the most recent refusal (waits briefly for the report).
+    func serverReason(_ server: EchoServer, count: Int = 1) async -> String {
+        for _ in 0..<200 {
+            let reasons = await server.rejections.reasons
+            if reasons.count >= count { return reasons[count - 1].message }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return "(no refusal reported)"
+    }
+
+    @Test func certificateFromAnotherCA() async throws {
+        let pki = try TestPKI()
+        let server = try await EchoServer(pki: pki)
+        let stranger = try TestPKI()
+        let error = await clientError(try stranger.issue("coordinator"), port: server.port)
+        // The client already distrusts the server (another CA); it says so itself.
+        #expect(error?.kind == .handshakeFailed)
+        #expect(error?.message.contains("peer certificate rejected: self-signed certificate in certificate chain") == true)
+        // A client that trusts the consortium CA but holds a foreign certificate is refused by the server.
+        var mixed = try stranger.issue("coordinator")
+        mixed.trustRootsPath = pki.caCertificate
+        let refused = await clientError(mixed, port: server.port)
+        #expect(refused?.message.contains("the server refused this party's certificate") == true)
+        #expect(refused?.message.contains("unknown ca") == true)
+        #expect(await serverReason(server, count: 2).contains("unable to get local issuer certificate"))
+        try await expectServing(server, pki: pki)
+        await server.stop()
+    }
+
+    @Test func expiredCertificate() async throws {
+        let pki = try TestPKI()
+        let server = try await EchoServer(pki: pki)
+        let error = await clientError(try pki.issue("coordinator", days: -1), port: server.port)
+        #expect(error?.message.contains("certificate expired") == true)
+        #expect(await serverReason(server).contains("certificate has expired"))
+        try await expectServing(server, pki: pki)
+        await server.stop()
+    }
+
+    @Test func wrongIdentityForTheEndpoint() async throws {
+        let pki = try TestPKI()
+        let server = try await EchoServer(pki: pki)
+        // A valid consortium member that is not the coordinator the node admits.
+        let error = await clientError(try pki.issue("mallory"), port: server.port)
+        #expect(error?.kind == .aborted)
+        #expect(error?.message == "node refused the connection: certificate identity parley:mallory is not parley:coordinator")
+        #expect(await serverReason(server) == "certificate identity parley:mallory is not parley:coordinator")
+        // The client, too, checks whom it reached.
+        let misdirected = await clientError(try pki.issue("coordinator"), port: server.port, policy: .party("firmB"))
+        #expect(misdirected?.kind == .wrongIdentity)
+        #expect(misdirected?.message.hasSuffix("certificate identity parley:node is not parley:firmB") == true)
+        try await expectServing(server, pki: pki)
+        await server.stop()
+    }
+
+    @Test func serverAddressNotInItsCertificate() async throws {
+        let pki = try TestPKI()
+        var configuration = try pki.issue("node", hosts: ["10.1.2.3"])
+        configuration.revocationListPath = nil
+        let context = try TLSContext(configuration: configuration, role: .server)
+        let server = try await SecureServer.bind(host: "127.0.0.1", port: 0, context: context, policy: .anyOf(["coordinator"]))
+        let task = Task { try await server.run(handle: { _ in }, rejected: { _, _ in }) }
+        let client = try TLSContext(configuration: pki.issue("coordinator"), role: .client)
+        await #expect {
+            _ = try await SecureClient.connect(host: "127.0.0.1", port: server.port, context: client, policy: .party("node"))
+        } throws: { error in
+            (error as? TransportError)?.message.contains("IP address mismatch") == true
+        }
+        task.cancel()
+        await server.close()
+    }
+
+    @Test func plainTCPClientSendingGarbage() async throws {
+        let pki = try TestPKI()
+        let server = try await EchoServer(pki: pki)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: server.port) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+        let closed = try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: parley\r\n\r\n"))
+            for try await _ in inbound {}
+            return true
+        }
+        #expect(closed)
+        #expect(await serverReason(server).contains("http request"))
+        try await expectServing(server, pki: pki)
+        await server.stop()
+    }
+
+    @Test func opensslClientWithoutCertificateAndWithTLS12() async throws {
+        let pki = try TestPKI()
+        let server = try await EchoServer(pki: pki)
+        let address = "127.0.0.1:\(server.port)"
+        let noCertificate = try await runProcess(
+            ["openssl", "s_client", "-connect", address, "-CAfile", pki.caCertificate, "-ign_eof"])
+        #expect(noCertificate.output.contains("alert certificate required"))
+        #expect(await serverReason(server).contains("peer did not return a certificate"))
+
+        _ = try pki.issue("coordinator")
+        let legacy = try await runProcess(
+            ["openssl", "s_client", "-connect", address, "-CAfile", pki.caCertificate, "-tls1_2",
+             "-cert", pki.path("coordinator.crt"), "-key", pki.path("coordinator.key")].map { $0 },
+            input: "")
+        #expect(legacy.output.contains("alert protocol version"))
+        #expect(await serverReason(server, count: 2).contains("unsupported protocol"))
+        try await expectServing(server, pki: pki)
+        await server.stop()
+    }
+}
