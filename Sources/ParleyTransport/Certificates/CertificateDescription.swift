@@ -54,9 +54,10 @@ public struct CertificateDescription: Sendable, Hashable, CustomStringConvertibl
         row("file", path)
         row("kind", kind == .certificate && isAuthority ? "CA certificate" : kind.rawValue)
         if let subject { row("subject", subject.isEmpty ? "(empty)" : subject) }
-        if kind != .revocationList {
+        // A CA has no names of its own to show; a party's certificate must, so "(none)" is news.
+        if kind != .revocationList && !isAuthority {
             row("names", subjectAlternativeNames.isEmpty ? "(none)" : subjectAlternativeNames.joined(separator: ", "))
-            if !isAuthority { row("identity", party.map { "parley:\($0)" } ?? "(none: not a Parley party certificate)") }
+            row("identity", party.map { "parley:\($0)" } ?? "(none: not a Parley party certificate)")
         }
         if let issuer { row("issuer", issuer) }
         if let validity {
