@@ -1,7 +1,8 @@
 # Parley — set-up, build, test, benchmark. Every target installs missing system packages first,
 # so `make demo` and `make test` work on a fresh Debian/Ubuntu machine.
 SWIFT ?= swift
-APT_PACKAGES := libssl-dev coinor-libclp-dev pkg-config
+# openssl: the command-line tool; the certificate tests check what Parley writes against it.
+APT_PACKAGES := libssl-dev coinor-libclp-dev pkg-config openssl
 BENCH_PACKAGES := coinor-clp
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 

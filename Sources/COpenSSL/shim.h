@@ -79,4 +79,13 @@ static inline void parley_sk_X509_INFO_pop_free(STACK_OF(X509_INFO) *stack) { sk
 static inline X509 *parley_X509_INFO_x509(const X509_INFO *info) { return info->x509; }
 static inline X509_CRL *parley_X509_INFO_crl(const X509_INFO *info) { return info->crl; }
 
+// Consortium certificates (ParleyTransport/Certificates).
+// EVP_EC_gen expands to the variadic EVP_PKEY_Q_keygen, which Swift cannot call.
+static inline EVP_PKEY *parley_EVP_EC_gen(const char *curve) { return EVP_EC_gen(curve); }
+// Names printed as RFC 2253 ("CN=alice,O=Acme") but with UTF-8 kept readable instead of escaped.
+static inline unsigned long parley_XN_FLAG_RFC2253_UTF8(void) { return XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB; }
+static inline X509_REVOKED *parley_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *stack, int index) {
+    return sk_X509_REVOKED_value(stack, index);
+}
+
 #endif

@@ -8,6 +8,9 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         case badFile
         /// A private key file can be read by group or others.
         case insecureKeyPermissions
+        /// A party name, host, certificate request or validity period given to the certificate
+        /// tools is not acceptable.
+        case invalidArgument
         /// The TLS handshake failed (bad certificate, wrong CA, expired, revoked, wrong protocol…).
         case handshakeFailed
         /// The peer's certificate is valid but names another party than the one expected.
