@@ -108,7 +108,6 @@ let package = Package(
         .testTarget(
             name: "ParleyTransportTests",
             dependencies: [
-                "COpenSSL",
                 "ParleyTransport",
                 "ParleyWire",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,9 +1,5 @@
 import COpenSSL
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Where a party's TLS material lives: its certificate chain, its private key, the consortium CA
 /// (the only trust root; the system store is never used) and, optionally, the CA's revocation list.
 public struct TLSConfiguration: Sendable, Hashable {
@@ -39,7 +35,9 @@ public final class TLSContext: @unchecked Sendable {
     public private(set) var ownIdentity: String
 
     public init(configuration: TLSConfiguration, role: TLSRole) throws(TransportError) {
-        try checkPrivateKeyPermissions(path: configuration.privateKeyPath)
+        // Read (and permission-checked on the open file) before any OpenSSL state exists.
+        let key = try ConsortiumCertificates.Key.read(
+            try ConsortiumCertificates.Files.readPrivateKey(configuration.privateKeyPath), path: configuration.privateKeyPath)
         ERR_clear_error()
         guard let context = SSL_CTX_new(role == .client ? TLS_client_method() : TLS_server_method()) else {
             throw TransportError(.badFile, "cannot create a TLS context: \(drainOpenSSLErrors())")
@@ -60,11 +58,10 @@ public final class TLSContext: @unchecked Sendable {
             throw TransportError(.badFile, "\(configuration.certificatePath): not a PEM certificate chain (\(drainOpenSSLErrors()))")
         }
         ERR_clear_error()
-        guard SSL_CTX_use_PrivateKey_file(context, configuration.privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
-            throw TransportError(.badFile, "\(configuration.privateKeyPath): not a PEM private key (\(drainOpenSSLErrors()))")
-        }
-        ERR_clear_error()
-        guard SSL_CTX_check_private_key(context) == 1 else {
+        // The key parsed above, so the only way left to fail is a key that is not the
+        // certificate's (OpenSSL checks the pair here).
+        guard SSL_CTX_use_PrivateKey(context, key.pointer) == 1, SSL_CTX_check_private_key(context) == 1 else {
+            ERR_clear_error()
             throw TransportError(
                 .badFile,
                 "\(configuration.privateKeyPath) is not the key of the certificate \(configuration.certificatePath)")
@@ -114,17 +111,3 @@ public final class TLSContext: @unchecked Sendable {
     }
 }
 
-/// Refuses a private key that group or others can read: a key another account on the machine
-/// can copy is no longer the party's own.
-public func checkPrivateKeyPermissions(path: String) throws(TransportError) {
-    var info = stat()
-    guard stat(path, &info) == 0 else {
-        throw TransportError(.badFile, "\(path): cannot read the private key (\(String(cString: strerror(errno))))")
-    }
-    let mode = info.st_mode & 0o777
-    if mode & 0o077 != 0 {
-        throw TransportError(
-            .insecureKeyPermissions,
-            "\(path) is readable by group or others (mode 0\(String(mode, radix: 8))); run chmod 600 \(path)")
-    }
-}

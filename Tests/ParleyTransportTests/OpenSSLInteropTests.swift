@@ -12,12 +12,12 @@ import Testing
     @Test func opensslClientWithAGoodCertificateExchangesFrames() async throws {
         let pki = try TestPKI()
         let server = try await EchoServer(pki: pki)
-        _ = try pki.issue("coordinator")
+        let coordinator = try pki.issue("coordinator")
         let ping = try FrameEncoder().encode(.ping(nonce: 0x0102_0304_0506_0708))
         // s_client relays stdin to the server; the server's pong comes back as raw frame bytes.
         let result = try await runProcess(
             ["openssl", "s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", pki.caCertificate,
-             "-cert", pki.path("coordinator.crt"), "-key", pki.path("coordinator.key"), "-verify_return_error", "-quiet", "-no_ign_eof"],
+             "-cert", coordinator.certificatePath, "-key", coordinator.privateKeyPath, "-verify_return_error", "-quiet", "-no_ign_eof"],
             bytes: ping, keepInputOpenFor: .milliseconds(500))
         #expect(result.status == 0)
         let pong = try FrameEncoder().encode(.pong(nonce: 0x0102_0304_0506_0708))
@@ -28,11 +28,11 @@ import Testing
 
     @Test func parleyClientTalksToOpensslServer() async throws {
         let pki = try TestPKI()
-        _ = try pki.issue("node")
+        let node = try pki.issue("node")
         let port = try await freePort()
         // stdbuf: s_server's stdout is a pipe here, and its progress lines must arrive as printed.
         let opensslServer = try LiveProcess(
-            ["stdbuf", "-o0", "openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", pki.path("node.crt"), "-key", pki.path("node.key"),
+            ["stdbuf", "-o0", "openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", node.certificatePath, "-key", node.privateKeyPath,
              "-CAfile", pki.caCertificate, "-Verify", "1", "-verify_return_error", "-tls1_3"])
         #expect(await opensslServer.waitFor("ACCEPT"))
         let client = try TLSContext(configuration: pki.issue("coordinator"), role: .client)

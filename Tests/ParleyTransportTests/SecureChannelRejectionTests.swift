@@ -67,11 +67,47 @@ import Testing
     @Test func expiredCertificate() async throws {
         let pki = try TestPKI()
         let server = try await EchoServer(pki: pki)
-        let error = await clientError(try pki.issue("coordinator", days: -1), port: server.port)
-        #expect(error?.message.contains("certificate expired") == true)
-        #expect(await serverReason(server).contains("certificate has expired"))
+        let lapsed = CertificateValidity(notBefore: Date() - 3 * 86_400, notAfter: Date() - 86_400)
+        let error = await clientError(try pki.issue("coordinator", validity: lapsed), port: server.port)
+        #expect(error?.message == "the server refused this party's certificate: sslv3 alert certificate expired")
+        #expect(await serverReason(server) == "peer certificate rejected: certificate has expired; certificate verify failed")
         try await expectServing(server, pki: pki)
         await server.stop()
+    }
+
+    @Test func notYetValidCertificate() async throws {
+        let pki = try TestPKI()
+        let server = try await EchoServer(pki: pki)
+        let future = CertificateValidity(notBefore: Date() + 86_400, notAfter: Date() + 2 * 86_400)
+        let error = await clientError(try pki.issue("coordinator", validity: future), port: server.port)
+        #expect(error?.message == "the server refused this party's certificate: sslv3 alert bad certificate")
+        #expect(await serverReason(server) == "peer certificate rejected: certificate is not yet valid; certificate verify failed")
+        try await expectServing(server, pki: pki)
+        await server.stop()
+    }
+
+    @Test func revokedCertificate() async throws {
+        let pki = try TestPKI()
+        let revoked = try pki.issue("coordinator")
+        let crl = try pki.revoke(revoked)
+        let server = try await EchoServer(pki: pki, revocationList: crl)
+        let error = await clientError(revoked, port: server.port)
+        #expect(error?.message == "the server refused this party's certificate: sslv3 alert certificate revoked")
+        #expect(await serverReason(server) == "peer certificate rejected: certificate revoked; certificate verify failed")
+        try await expectServing(server, pki: pki)  // a fresh coordinator certificate, not on the list
+        await server.stop()
+    }
+
+    @Test func privateKeyReadableByOthersIsRefused() throws {
+        let pki = try TestPKI()
+        let configuration = try pki.issue("node")
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: configuration.privateKeyPath)
+        #expect(throws: TransportError(
+            .insecureKeyPermissions,
+            "\(configuration.privateKeyPath) is readable by group or others (mode 0640); run chmod 600 \(configuration.privateKeyPath)")
+        ) {
+            _ = try TLSContext(configuration: configuration, role: .server)
+        }
     }
 
     @Test func wrongIdentityForTheEndpoint() async throws {
@@ -134,11 +170,10 @@ import Testing
         #expect(noCertificate.output.contains("alert certificate required"))
         #expect(await serverReason(server).contains("peer did not return a certificate"))
 
-        _ = try pki.issue("coordinator")
+        let coordinator = try pki.issue("coordinator")
         let legacy = try await runProcess(
             ["openssl", "s_client", "-connect", address, "-CAfile", pki.caCertificate, "-tls1_2",
-             "-cert", pki.path("coordinator.crt"), "-key", pki.path("coordinator.key")].map { $0 },
-            input: "")
+             "-cert", coordinator.certificatePath, "-key", coordinator.privateKeyPath])
         #expect(legacy.output.contains("alert protocol version"))
         #expect(await serverReason(server, count: 2).contains("unsupported protocol"))
         try await expectServing(server, pki: pki)

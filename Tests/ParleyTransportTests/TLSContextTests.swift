@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@testable import ParleyTransport
+
+/// Bad TLS files fail when the context is made, naming the file and saying what OpenSSL found.
+@Suite struct TLSContextFileErrorTests {
+    @Test func garbageCertificateNamesTheFileAndTheReason() throws {
+        let pki = try TestPKI()
+        var configuration = try pki.issue("node")
+        configuration.certificatePath = pki.path("garbage.crt")
+        try "not a certificate\n".write(toFile: configuration.certificatePath, atomically: true, encoding: .utf8)
+        #expect(throws: TransportError(.badFile, "\(configuration.certificatePath): not a PEM certificate chain (no start line; PEM lib)")) {
+            _ = try TLSContext(configuration: configuration, role: .server)
+        }
+    }
+
+    @Test func keyOfAnotherPartyIsRefused() throws {
+        let pki = try TestPKI()
+        var configuration = try pki.issue("node")
+        configuration.privateKeyPath = try pki.issue("other").privateKeyPath
+        #expect(throws: TransportError(
+            .badFile, "\(configuration.privateKeyPath) is not the key of the certificate \(configuration.certificatePath)")
+        ) {
+            _ = try TLSContext(configuration: configuration, role: .client)
+        }
+    }
+
+    @Test func missingRevocationListNamesTheFile() throws {
+        let pki = try TestPKI()
+        var configuration = try pki.issue("node")
+        configuration.revocationListPath = pki.path("missing.crl")
+        #expect {
+            _ = try TLSContext(configuration: configuration, role: .server)
+        } throws: { error in
+            (error as? TransportError)?.message.hasPrefix("\(pki.path("missing.crl")): not a PEM certificate revocation list") == true
+        }
+    }
+
+    @Test func certificateWithoutAParleyIdentityIsRefused() throws {
+        // The CA certificate itself is a valid certificate with no parley: URI.
+        let pki = try TestPKI()
+        let configuration = TLSConfiguration(
+            certificatePath: pki.caCertificate, privateKeyPath: pki.path("ca.key"), trustRootsPath: pki.caCertificate)
+        #expect(throws: TransportError(
+            .badFile, "\(pki.caCertificate): expected exactly one subject alternative name URI:parley:<name>, found 0")
+        ) {
+            _ = try TLSContext(configuration: configuration, role: .client)
+        }
+    }
+}
