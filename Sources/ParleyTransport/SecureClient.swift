@@ -18,9 +18,9 @@ public enum SecureClient {
         precondition(context.role == .client, "SecureClient needs a client TLS context")
         let handshakeTimeout = TimeAmount(settings.handshakeTimeout)
         let maximumFrameSize = settings.maximumFrameSize
-        let (channel, handshake): (NIOAsyncChannel<WireMessage, WireMessage>, EventLoopFuture<String>)
+        let (channel, handshake, traffic): (NIOAsyncChannel<WireMessage, WireMessage>, EventLoopFuture<String>, TrafficCounter)
         do {
-            (channel, handshake) = try await ClientBootstrap(group: group)
+            (channel, handshake, traffic) = try await ClientBootstrap(group: group)
                 .connectTimeout(TimeAmount(settings.connectTimeout))
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
@@ -28,9 +28,12 @@ public enum SecureClient {
                         let session = try TLSSession(context: context, expectedHost: host)
                         let tls = OpenSSLHandler(
                             session: session, policy: policy, handshakeTimeout: handshakeTimeout, eventLoop: channel.eventLoop)
-                        try channel.pipeline.syncOperations.addHandlers([tls, WireFrameHandler(maximumFrameSize: maximumFrameSize)])
+                        let traffic = TrafficCounter()
+                        try channel.pipeline.syncOperations.addHandlers([
+                            TrafficCountingHandler(counter: traffic), tls, WireFrameHandler(maximumFrameSize: maximumFrameSize),
+                        ])
                         let wrapped = try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
-                        return (wrapped, tls.handshakeResult)
+                        return (wrapped, tls.handshakeResult, traffic)
                     }
                 }
         } catch let error as TransportError {
@@ -40,7 +43,7 @@ public enum SecureClient {
         }
         do {
             let peer = try await handshake.get()
-            return SecureConnection(peer: peer, remoteAddress: "\(host):\(port)", channel: channel)
+            return SecureConnection(peer: peer, remoteAddress: "\(host):\(port)", traffic: traffic, channel: channel)
         } catch {
             try? await channel.channel.close()
             if let error = error as? TransportError {

@@ -21,6 +21,8 @@ public struct SecureConnection: Sendable {
     public let peer: String
     /// The peer's address, for logs.
     public let remoteAddress: String
+    /// Bytes on the socket so far, handshake included.
+    public let traffic: TrafficCounter
     let channel: NIOAsyncChannel<WireMessage, WireMessage>
 
     /// Runs `body` with a session on this connection, then closes it.

@@ -12,6 +12,7 @@ public struct SecureServer: Sendable {
         let channel: NIOAsyncChannel<WireMessage, WireMessage>
         let handshake: EventLoopFuture<String>
         let remoteAddress: String
+        let traffic: TrafficCounter
     }
 
     private let listener: NIOAsyncChannel<Pending, Never>
@@ -38,10 +39,13 @@ public struct SecureServer: Sendable {
                         let session = try TLSSession(context: context, expectedHost: nil)
                         let tls = OpenSSLHandler(
                             session: session, policy: policy, handshakeTimeout: handshakeTimeout, eventLoop: channel.eventLoop)
-                        try channel.pipeline.syncOperations.addHandlers([tls, WireFrameHandler(maximumFrameSize: maximumFrameSize)])
+                        let traffic = TrafficCounter()
+                        try channel.pipeline.syncOperations.addHandlers([
+                            TrafficCountingHandler(counter: traffic), tls, WireFrameHandler(maximumFrameSize: maximumFrameSize),
+                        ])
                         let wrapped = try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
                         let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
-                        return Pending(channel: wrapped, handshake: tls.handshakeResult, remoteAddress: remote)
+                        return Pending(channel: wrapped, handshake: tls.handshakeResult, remoteAddress: remote, traffic: traffic)
                     }
                 }
         } catch {
@@ -70,7 +74,9 @@ public struct SecureServer: Sendable {
                             try? await pending.channel.channel.closeFuture.get()
                             return
                         }
-                        await handle(SecureConnection(peer: peer, remoteAddress: pending.remoteAddress, channel: pending.channel))
+                        await handle(
+                            SecureConnection(
+                                peer: peer, remoteAddress: pending.remoteAddress, traffic: pending.traffic, channel: pending.channel))
                     }
                 }
             }
