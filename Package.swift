@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Sockets and event loops for the secure channel; TLS itself is the system's OpenSSL.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The node daemon: structured logs and SIGTERM/SIGINT graceful shutdown.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries. Each is imported by exactly one Swift target (see STYLE.md).
@@ -61,8 +64,31 @@ let package = Package(
             ]
         ),
 
-        // Rounds: partners, convergence logs, plans. (Networked partners come with ParleyTransport.)
-        .target(name: "ParleyCoordinator", dependencies: ["ParleyModel", "ParleyDecomposition"]),
+        // The conversation both ends follow on the secure channel: hello/welcome, and the
+        // decomposition's partner messages to and from wire messages.
+        .target(name: "ParleySession", dependencies: ["ParleyModel", "ParleyDecomposition", "ParleyWire"]),
+
+        // The node service: a private model and its solver answering the contract's coordinator.
+        .target(
+            name: "ParleyNode",
+            dependencies: [
+                "ParleyModel",
+                "ParleySolver",
+                "ParleyDecomposition",
+                "ParleyWire",
+                "ParleySession",
+                "ParleyTransport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Rounds: local or remote partners, convergence logs, plan hand-out.
+        .target(
+            name: "ParleyCoordinator",
+            dependencies: ["ParleyModel", "ParleyDecomposition", "ParleyWire", "ParleySession", "ParleyTransport"]
+        ),
 
         .executableTarget(
             name: "parley",
@@ -72,6 +98,7 @@ let package = Package(
                 "ParleyDecomposition",
                 "ParleyCoordinator",
                 "ParleyTransport",
+                "ParleyNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

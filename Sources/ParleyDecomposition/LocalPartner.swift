@@ -249,3 +249,8 @@ public actor LocalPartner: Partner {
         return zip(problem.program.columnNames, finalPlan).map { ($0, $1) }
     }
 }
+
+extension LocalPartner {
+    /// A stored proposal's plan (or ray), so a node can keep its proposals on disk.
+    public func storedProposal(id: Int) -> (x: [Double], isRay: Bool)? { proposals[id] }
+}

@@ -25,6 +25,11 @@ public struct SecureConnection: Sendable {
     public let traffic: TrafficCounter
     let channel: NIOAsyncChannel<WireMessage, WireMessage>
 
+    /// Closes the connection now; a session blocked in `receive()` sees it closed.
+    public func close() async {
+        try? await channel.channel.close()
+    }
+
     /// Runs `body` with a session on this connection, then closes it.
     public func withSession<Result>(
         isolation actor: isolated (any Actor)? = #isolation,

@@ -21,4 +21,6 @@ extension WireErrorMessage {
     public static let malformedFrame: UInt16 = 100
     public static let contractMismatch: UInt16 = 101
     public static let unexpectedMessage: UInt16 = 102
+    /// The node is already serving a coordinator connection (one round at a time).
+    public static let busy: UInt16 = 103
 }

@@ -1,0 +1,109 @@
+import Foundation
+import ParleyWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The node's record of every message it sent, one JSON object per line, appended and fsync'd
+/// before the message leaves: a partner can check exactly what left the company (proposals'
+/// linking-row usages and costs, receipts, errors) and nothing else.
+///
+/// Each line: `time`, `peer`, `round` (when known), `type`, `frame_bytes`, and the message's
+/// fields in full.
+public final class AuditLog: @unchecked Sendable {
+    // The descriptor is written under `lock` only.
+    private let lock = NSLock()
+    private let descriptor: Int32
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        // O_APPEND: lines from a restarted node go after the old ones; nothing is ever rewritten.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw NodeError("\(path): cannot open the audit log (\(String(cString: strerror(errno))))")
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Appends the record of `message` and waits until it is on disk.
+    public func record(_ message: WireMessage, peer: String, round: String?, frameBytes: Int) throws {
+        var fields: [String: Any] = [
+            "time": ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
+            "peer": peer,
+            "type": Self.typeName(message.kind),
+            "frame_bytes": frameBytes,
+        ]
+        if let round { fields["round"] = round }
+        fields.merge(Self.content(message)) { current, _ in current }
+        var line = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+        line.append(UInt8(ascii: "\n"))
+        try lock.withLock {
+            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written == line.count, fsync(descriptor) == 0 else {
+                throw NodeError("\(path): cannot append to the audit log (\(String(cString: strerror(errno))))")
+            }
+        }
+    }
+
+    static func typeName(_ kind: WireMessage.Kind) -> String {
+        switch kind {
+        case .hello: "hello"
+        case .welcome: "welcome"
+        case .pricingRequest: "pricing_request"
+        case .pricingResponse: "pricing_response"
+        case .admmRequest: "admm_request"
+        case .admmResponse: "admm_response"
+        case .planInstruction: "plan_instruction"
+        case .planReceipt: "plan_receipt"
+        case .error: "error"
+        case .abort: "abort"
+        case .ping: "ping"
+        case .pong: "pong"
+        }
+    }
+
+    /// The fields of the messages a node sends. Non-finite numbers, which JSON lacks, are written
+    /// as strings ("nan", "inf").
+    static func content(_ message: WireMessage) -> [String: Any] {
+        func number(_ value: Double) -> Any { value.isFinite ? value : "\(value)" }
+        switch message {
+        case .welcome(let welcome):
+            return ["party": welcome.partyName, "contract_hash": welcome.contractHash]
+        case .pricingResponse(let response):
+            return [
+                "proposals": response.proposals.map {
+                    ["id": $0.id, "usage": $0.usage.map(number), "cost": number($0.cost), "is_ray": $0.isRay] as [String: Any]
+                },
+                "values": response.values.map { $0.map(number) ?? NSNull() },
+                "best": response.best,
+            ]
+        case .admmResponse(let response):
+            return ["usage": response.usage.map(number), "cost": number(response.cost), "usage_change": number(response.usageChange)]
+        case .planReceipt(let receipt):
+            return ["usage": receipt.usage.map(number), "cost": number(receipt.cost)]
+        case .error(let error):
+            return ["code": Int(error.code), "text": error.text]
+        case .abort(let reason):
+            return ["reason": reason]
+        case .ping(let nonce), .pong(let nonce):
+            return ["nonce": "\(nonce)"]
+        case .hello(let hello):
+            return ["party": hello.partyName, "contract_hash": hello.contractHash]
+        case .pricingRequest, .admmRequest, .planInstruction:
+            return [:]  // a node never sends these
+        }
+    }
+}
+
+/// A node failure with a message for the operator (file, partner, reason).
+public struct NodeError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import Logging
+import ParleyDecomposition
+import ParleyModel
+import ParleySession
+import ParleySolver
+import ParleyTransport
+import ParleyWire
+import ServiceLifecycle
+
+/// A partner's node: its private model and solver, answering the contract's coordinator over
+/// TLS 1.3 (PROTOCOL.md section 6).
+///
+/// Everything that can be wrong with the files (config, contract, model, certificates) fails in
+/// `init`, naming the file. While running, one coordinator connection is served at a time: a
+/// second one gets error 103 ("busy") and is closed — concurrent rounds are refused, not queued,
+/// because two rounds would interleave warm-started solves of one model. A bad request gets an
+/// error answer and the connection stays open; a connection's failure never stops the node.
+///
+/// On graceful shutdown (SIGTERM/SIGINT through the service group) the node stops accepting,
+/// finishes the request in hand, answers it, and closes.
+public struct NodeService: Service {
+    public let configuration: NodeConfiguration
+    public let contract: ChainContract
+    let problem: PartnerProblem
+    let tls: TLSContext
+    let audit: AuditLog
+    let logger: Logger
+    let state: NodeState
+    let settings: SecureChannelSettings
+
+    /// How long a new connection may take to say hello.
+    public static let helloTimeout: Duration = .seconds(30)
+
+    public init(configuration: NodeConfiguration, logger: Logger, settings: SecureChannelSettings = SecureChannelSettings()) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.settings = settings
+        let contract = try ChainContract.load(path: configuration.contract)
+        guard let party = contract.partners.first(where: { $0.name == configuration.party }) else {
+            throw NodeError(
+                "\(configuration.contract): the contract has no partner '\(configuration.party)' "
+                    + "(partners: \(contract.partners.map(\.name).joined(separator: ", ")))")
+        }
+        if let interface = configuration.interface {
+            let missing = party.interface.filter { !interface.contains($0) }
+            if !missing.isEmpty {
+                throw NodeError(
+                    "\(configuration.contract): the contract names \(missing.joined(separator: ", ")) of partner "
+                        + "'\(party.name)', which the node's interface does not list")
+            }
+        }
+        self.contract = contract
+        let program = try MPSReader().read(path: configuration.model)
+        self.problem = try PartnerProblem(contract: contract, partner: configuration.party, program: program, source: configuration.model)
+        // Fail now, not at the first request, if the model does not suit the chain.
+        _ = try LocalPartner(problem: problem, chainSense: contract.sense)
+        self.tls = try TLSContext(
+            configuration: TLSConfiguration(
+                certificatePath: configuration.certificate, privateKeyPath: configuration.key,
+                trustRootsPath: configuration.certificateAuthority, revocationListPath: configuration.revocationList),
+            role: .server)
+        guard tls.ownIdentity == party.identity else {
+            throw NodeError(
+                "\(configuration.certificate): the certificate is for parley:\(tls.ownIdentity), but the contract "
+                    + "expects partner '\(party.name)' to be parley:\(party.identity)")
+        }
+        try AtomicFile.createDirectory(configuration.state)
+        try AtomicFile.createDirectory("\(configuration.state)/plans")
+        try AtomicFile.createDirectory("\(configuration.state)/rounds")
+        self.audit = try AuditLog(path: "\(configuration.state)/audit.jsonl")
+        self.state = NodeState(problem: problem, sense: contract.sense, stateDirectory: configuration.state)
+    }
+
+    public func run() async throws {
+        guard let (host, port) = NodeConfiguration.splitEndpoint(configuration.listen) else {
+            throw NodeError("listen: '\(configuration.listen)' is not host:port")
+        }
+        let server = try await SecureServer.bind(
+            host: host, port: port, context: tls, policy: .anyOf([contract.coordinator.identity]), settings: settings)
+        logger.info(
+            "listening",
+            metadata: [
+                "party": "\(configuration.party)", "address": "\(host):\(server.port)",
+                "coordinator": "\(contract.coordinator.name)", "contract_hash": "\(contract.contentHash)",
+            ])
+        let logger = self.logger
+        let state = self.state
+        try await withGracefulShutdownHandler {
+            try await server.run(
+                handle: { connection in await self.serve(connection) },
+                rejected: { error, address in
+                    logger.warning("connection refused", metadata: ["remote": "\(address)", "reason": "\(error.message)"])
+                })
+        } onGracefulShutdown: {
+            logger.info("shutting down: finishing the request in hand")
+            Task {
+                await server.close()
+                await state.shutDown()
+            }
+        }
+        logger.info("stopped")
+    }
+
+    /// One coordinator connection: hello, then requests until it closes.
+    func serve(_ connection: SecureConnection) async {
+        var logger = self.logger
+        logger[metadataKey: "remote"] = "\(connection.remoteAddress)"
+        guard let ticket = await state.claim(connection) else {
+            logger.warning("refused a second connection: one round at a time")
+            try? await connection.withSession { session in
+                try await send(
+                    .error(WireErrorMessage(code: WireErrorMessage.busy, text: "\(configuration.party) is serving another connection; one round at a time")),
+                    on: session, round: nil)
+            }
+            return
+        }
+        defer { Task { await state.release(ticket) } }
+        do {
+            try await connection.withSession { session in
+                guard try await greet(session) else { return }
+                logger.info("coordinator connected", metadata: ["peer": "\(session.peer)"])
+                while await state.mayTakeRequest() {
+                    let message: WireMessage
+                    do {
+                        message = try await session.receive()
+                    } catch {
+                        if await state.isShuttingDown { return }
+                        throw error
+                    }
+                    await state.beginRequest()
+                    let (reply, round) = await answer(message, logger: logger)
+                    if let reply { try await send(reply, on: session, round: round) }
+                    await state.endRequest()
+                }
+            }
+            logger.info("connection closed")
+        } catch {
+            logger.warning("connection ended", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// Hello/welcome: the coordinator must name itself as its certificate does and hold the same
+    /// contract.
+    private func greet(_ session: SecureSession) async throws -> Bool {
+        let first = try await session.receive(timeout: Self.helloTimeout)
+        guard case .hello(let hello) = first else {
+            try await send(
+                .error(WireErrorMessage(code: WireErrorMessage.unexpectedMessage, text: "expected hello first, got \(AuditLog.typeName(first.kind))")),
+                on: session, round: nil)
+            return false
+        }
+        guard hello.partyName == session.peer else {
+            try await send(
+                .error(WireErrorMessage(code: WireErrorMessage.badRequest, text: "hello names '\(hello.partyName)' but the certificate is parley:\(session.peer)")),
+                on: session, round: nil)
+            return false
+        }
+        guard hello.contractHash == contract.contentHash else {
+            logger.warning("refused a coordinator with another contract", metadata: ["theirs": "\(hello.contractHash)", "ours": "\(contract.contentHash)"])
+            try await send(
+                .error(
+                    WireErrorMessage(
+                        code: WireErrorMessage.contractMismatch,
+                        text: "contract hash \(hello.contractHash) differs from \(configuration.party)'s \(contract.contentHash) (\(configuration.contract))")),
+                on: session, round: nil)
+            return false
+        }
+        try await send(.welcome(WireWelcome(partyName: configuration.party, contractHash: contract.contentHash)), on: session, round: nil)
+        return true
+    }
+
+    /// The answer to one request (nil: none is due), and the round it belongs to.
+    private func answer(_ message: WireMessage, logger: Logger) async -> (WireMessage?, String?) {
+        let round: String?
+        do {
+            switch message {
+            case .pricingRequest(let request):
+                round = request.round
+                let (partner, store) = try await state.round(request.round)
+                let response = try await partner.price(request.partnerRequest)
+                try await store.keep(response.proposals.map(\.id), from: partner)
+                return (.pricingResponse(WirePricingResponse(response)), round)
+            case .admmRequest(let request):
+                round = request.round
+                let (partner, _) = try await state.round(request.round)
+                return (.admmResponse(WireADMMResponse(try await partner.admmStep(request.partnerRequest))), round)
+            case .planInstruction(let instruction):
+                round = instruction.round
+                let (partner, _) = try await state.round(instruction.round)
+                let receipt = try await partner.finish(instruction.partnerInstruction)
+                let path = try await writePlan(partner, round: instruction.round)
+                logger.info("plan written", metadata: ["round": "\(instruction.round)", "path": "\(path)"])
+                return (.planReceipt(WirePlanReceipt(receipt)), round)
+            case .ping(let nonce):
+                return (.pong(nonce: nonce), nil)
+            case .pong:
+                return (nil, nil)
+            default:
+                return (
+                    .error(WireErrorMessage(code: WireErrorMessage.unexpectedMessage, text: "a node does not accept \(AuditLog.typeName(message.kind))")),
+                    nil
+                )
+            }
+        } catch let error as PartnerError {
+            logger.warning("request failed", metadata: ["kind": "\(error.kind.rawValue)", "reason": "\(error.message)"])
+            return (.error(WireErrorMessage(error)), nil)
+        } catch {
+            logger.error("request failed", metadata: ["reason": "\(error)"])
+            return (.error(WireErrorMessage(code: WireErrorMessage.solverFailure, text: "\(error)")), nil)
+        }
+    }
+
+    private func writePlan(_ partner: LocalPartner, round: String) async throws -> String {
+        guard let plan = await partner.plan() else { throw NodeError("no plan after the final instruction") }
+        let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
+        let path = "\(configuration.state)/plans/\(round).csv"
+        try AtomicFile.write(text, to: path, permissions: 0o600)
+        return path
+    }
+
+    /// Records `message` in the audit log, then sends it: nothing leaves unrecorded.
+    private func send(_ message: WireMessage, on session: SecureSession, round: String?) async throws {
+        let frameBytes = (try? FrameEncoder(maximumFrameSize: settings.maximumFrameSize).encode(message).count) ?? 0
+        try audit.record(message, peer: session.peer, round: round, frameBytes: frameBytes)
+        try await session.send(message)
+    }
+}

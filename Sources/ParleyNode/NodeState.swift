@@ -1,0 +1,72 @@
+import Foundation
+import ParleyDecomposition
+import ParleyModel
+import ParleyTransport
+
+/// What a running node holds between requests: the connection it serves, whether a request is
+/// in hand, and the current round's partner (its warm solver and stored proposals).
+actor NodeState {
+    struct Ticket: Equatable { let number: Int }
+
+    private let problem: PartnerProblem
+    private let sense: ObjectiveSense
+    private let stateDirectory: String
+    private var active: (ticket: Ticket, connection: SecureConnection)?
+    private var issued = 0
+    private var busy = false
+    private(set) var isShuttingDown = false
+    private var current: (round: String, partner: LocalPartner, store: ProposalStore)?
+
+    init(problem: PartnerProblem, sense: ObjectiveSense, stateDirectory: String) {
+        self.problem = problem
+        self.sense = sense
+        self.stateDirectory = stateDirectory
+    }
+
+    /// Takes the node for `connection`; nil if another connection has it or the node is stopping.
+    func claim(_ connection: SecureConnection) -> Ticket? {
+        guard active == nil, !isShuttingDown else { return nil }
+        issued += 1
+        let ticket = Ticket(number: issued)
+        active = (ticket, connection)
+        return ticket
+    }
+
+    func release(_ ticket: Ticket) {
+        if active?.ticket == ticket { active = nil }
+    }
+
+    func mayTakeRequest() -> Bool { !isShuttingDown }
+    func beginRequest() { busy = true }
+    func endRequest() {
+        busy = false
+        if isShuttingDown, let connection = active?.connection { Task { await connection.close() } }
+    }
+
+    /// Graceful shutdown: an idle connection closes now, a busy one after its answer.
+    func shutDown() async {
+        isShuttingDown = true
+        if !busy, let connection = active?.connection { await connection.close() }
+    }
+
+    /// The partner for `round`: the current one, or a fresh one (cold solver, no proposals) when a
+    /// new round starts.
+    func round(_ round: String) throws -> (LocalPartner, ProposalStore) {
+        if let current, current.round == round { return (current.partner, current.store) }
+        guard Self.isSafeRoundID(round) else {
+            throw PartnerError(
+                partner: problem.name, kind: .badRequest,
+                message: "round id '\(round.prefix(80))' must be 1–128 letters, digits, '.', '_' or '-', not starting with '.'")
+        }
+        let partner = try LocalPartner(problem: problem, chainSense: sense)
+        let store = try ProposalStore(path: "\(stateDirectory)/rounds/\(round).proposals.jsonl")
+        current = (round, partner, store)
+        return (partner, store)
+    }
+
+    /// Round ids become file names: no separators, no leading dot, bounded length.
+    static func isSafeRoundID(_ round: String) -> Bool {
+        guard (1...128).contains(round.utf8.count), !round.hasPrefix(".") else { return false }
+        return round.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
+    }
+}
