@@ -61,9 +61,15 @@ public final class ConvergenceLog: @unchecked Sendable {
     }
 
     /// Appends a record to the file (flushed to the kernel at once).
-    public func append(_ record: IterationRecord) {
+    /// Appends `record`, with `extra` fields (already JSON values) at the end of its line.
+    public func append(_ record: IterationRecord, extra: [(String, String)] = []) {
         guard let handle else { return }
-        let line = Self.jsonLine(record, method: method) + "\n"
+        var line = Self.jsonLine(record, method: method)
+        if !extra.isEmpty {
+            line.removeLast()  // the closing brace
+            line += ", " + extra.map { "\(JSONText.string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+        }
+        line += "\n"
         lock.withLock { handle.write(Data(line.utf8)) }
     }
 

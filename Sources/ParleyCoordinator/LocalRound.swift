@@ -41,62 +41,14 @@ public struct LocalRound: Sendable {
 
     public func run() async throws -> RoundResult {
         let (contract, partners) = try Self.loadPartners(chainPath: chainPath)
-        try AtomicFile.createDirectory(outputDirectory)
-        try AtomicFile.createDirectory("\(outputDirectory)/plans")
-        let log = try ConvergenceLog(path: "\(outputDirectory)/convergence.jsonl", method: method.rawValue)
-        let round = "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
-        let method = method.rawValue
-        let printer = printer
-        printer?(ConvergenceLog.header(method: method))
-        let observer: IterationObserver = { record in
-            log.append(record)
-            printer?(ConvergenceLog.row(record, method: method))
-        }
-        var result: RoundResult
-        var instruction: [PlanInstruction.Kind]? = nil
-        switch self.method {
-        case .dw:
-            let (r, weights) = try await DantzigWolfe(settings: dantzigWolfe).run(
-                round: round, contract: contract, partners: partners, observer: observer)
-            result = r
-            if r.status == .optimal && weights.count == partners.count { instruction = weights.map { .weights($0) } }
-        case .admm:
-            result = try await ADMM(settings: admm).run(round: round, contract: contract, partners: partners, observer: observer)
-            if result.status == .converged { instruction = Array(repeating: .lastIterate, count: partners.count) }
-        }
-        log.sync()
-        if let instruction {
+        let runner = RoundRunner(
+            contract: contract, method: method, outputDirectory: outputDirectory, dantzigWolfe: dantzigWolfe, admm: admm,
+            printer: printer)
+        return try await runner.run(partners: partners) { partner in
             // Each partner forms its own share; here (local mode) the runner files it for them.
-            var activity = Array(repeating: 0.0, count: contract.linkingRows.count)
-            var cost = 0.0
-            for (k, partner) in partners.enumerated() {
-                let receipt = try await partner.finish(PlanInstruction(round: round, kind: instruction[k]))
-                for (r, u) in zip(partner.linkingRows, receipt.usage) { activity[r] += u }
-                cost += receipt.cost
-                if let plan = await partner.plan() {
-                    let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
-                    try AtomicFile.write(text, to: "\(outputDirectory)/plans/\(partner.name).csv")
-                }
-            }
-            result.linkingViolation = contract.linkingViolation(activity, tolerance: 0).worst
+            guard let local = partner as? LocalPartner, let plan = await local.plan() else { return }
+            let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
+            try AtomicFile.write(text, to: "\(outputDirectory)/plans/\(local.name).csv")
         }
-        let summary = JSONText.object([
-            ("method", JSONText.string(result.method)),
-            ("status", JSONText.string(result.status.rawValue)),
-            ("objective", JSONText.number(result.objective)),
-            ("bound", JSONText.number(result.bound)),
-            ("gap", JSONText.number(result.gap)),
-            ("iterations", "\(result.iterations)"),
-            ("seconds", JSONText.number(result.seconds)),
-            ("partners", "[" + partners.map { JSONText.string($0.name) }.joined(separator: ", ") + "]"),
-            ("message", JSONText.string(result.message)),
-            ("partner", JSONText.string(result.partner)),
-            ("violated_rows", "[" + result.violatedRows.map { JSONText.string($0) }.joined(separator: ", ") + "]"),
-            ("linking_violation", JSONText.number(result.linkingViolation)),
-            ("contract_hash", JSONText.string(contract.contentHash)),
-            ("round", JSONText.string(round)),
-        ])
-        try AtomicFile.write(summary + "\n", to: "\(outputDirectory)/summary.json")
-        return result
     }
 }

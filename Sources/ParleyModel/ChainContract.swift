@@ -21,6 +21,12 @@ public struct ChainContract: Sendable, Equatable {
             self.identity = identity ?? "parley:\(name)"
             self.interface = interface
         }
+
+        /// The name in the `parley:<name>` identity: what the TLS layer compares with the peer's
+        /// certificate.
+        public var certificateName: String {
+            identity.hasPrefix("parley:") ? String(identity.dropFirst("parley:".count)) : identity
+        }
     }
 
     /// One coefficient of a linking row: `coefficient × partner.variable`.
@@ -78,6 +84,12 @@ public struct ChainContract: Sendable, Equatable {
 
     /// Checks the contract on its own: unique names, terms that name a partner and one of its
     /// interface variables, sensible bounds, finite coefficients. `source` names the file.
+    /// The indices of the linking rows `partner` takes part in, in contract order: the rows
+    /// whose prices it receives and whose usage it reports (the same on both ends).
+    public func linkingRows(of partner: String) -> [Int] {
+        linkingRows.indices.filter { i in linkingRows[i].terms.contains { $0.partner == partner } }
+    }
+
     public func validate(source: String = "contract") throws(ModelFileError) {
         func fail(_ message: String) -> ModelFileError { ModelFileError(file: source, line: nil, message: message) }
         if partners.isEmpty { throw fail("the chain has no partners") }
@@ -151,13 +163,12 @@ public struct PartnerProblem: Sendable {
                 file: source, line: nil,
                 message: "interface variable '\(v)' of partner '\(partner)' is not a column of its model")
         }
-        var rows: [Int] = []
+        let rows = contract.linkingRows(of: partner)
         var triplets: [(row: Int, column: Int, value: Double)] = []
-        for (i, row) in contract.linkingRows.enumerated() {
-            let mine = row.terms.filter { $0.partner == partner }
-            guard !mine.isEmpty else { continue }
-            for t in mine { triplets.append((rows.count, columns[t.variable]!, t.coefficient)) }
-            rows.append(i)
+        for (local, i) in rows.enumerated() {
+            for t in contract.linkingRows[i].terms where t.partner == partner {
+                triplets.append((local, columns[t.variable]!, t.coefficient))
+            }
         }
         self.name = partner
         self.program = program

@@ -60,10 +60,10 @@ public struct NodeService: Service {
                 certificatePath: configuration.certificate, privateKeyPath: configuration.key,
                 trustRootsPath: configuration.certificateAuthority, revocationListPath: configuration.revocationList),
             role: .server)
-        guard tls.ownIdentity == party.identity else {
+        guard tls.ownIdentity == party.certificateName else {
             throw NodeError(
                 "\(configuration.certificate): the certificate is for parley:\(tls.ownIdentity), but the contract "
-                    + "expects partner '\(party.name)' to be parley:\(party.identity)")
+                    + "expects partner '\(party.name)' to be \(party.identity)")
         }
         try AtomicFile.createDirectory(configuration.state)
         try AtomicFile.createDirectory("\(configuration.state)/plans")
@@ -77,7 +77,7 @@ public struct NodeService: Service {
             throw NodeError("listen: '\(configuration.listen)' is not host:port")
         }
         let server = try await SecureServer.bind(
-            host: host, port: port, context: tls, policy: .anyOf([contract.coordinator.identity]), settings: settings)
+            host: host, port: port, context: tls, policy: .anyOf([contract.coordinator.certificateName]), settings: settings)
         logger.info(
             "listening",
             metadata: [
@@ -123,7 +123,8 @@ public struct NodeService: Service {
                 while await state.mayTakeRequest() {
                     let message: WireMessage
                     do {
-                        message = try await session.receive()
+                        guard let next = try await session.receiveUnlessClosed() else { return }
+                        message = next
                     } catch {
                         if await state.isShuttingDown { return }
                         throw error

@@ -102,6 +102,22 @@ public final class SecureSession {
         }
     }
 
+    /// The next message, or nil when the peer closed the connection cleanly between messages
+    /// (how a served peer says goodbye). Everything else is as `receive()`.
+    public func receiveUnlessClosed() async throws -> WireMessage? {
+        do {
+            guard let message = try await iterator.next() else { return nil }
+            if case .abort(let reason) = message { throw TransportError(.aborted, reason) }
+            return message
+        } catch let error as TransportError {
+            throw error
+        } catch let error as WireError {
+            throw error
+        } catch {
+            throw transportError(error, while: "receiving from")
+        }
+    }
+
     /// `receive()` with a deadline. When it passes, the connection is closed (a late answer could
     /// no longer be matched to its request) and `TransportError.timedOut` is thrown.
     public func receive(timeout: Duration) async throws -> WireMessage {

@@ -3,6 +3,7 @@ import Foundation
 import ParleyCoordinator
 import ParleyDecomposition
 import ParleyModel
+import ParleyTransport
 
 /// `parley round …`: coordinated rounds.
 struct Round: AsyncParsableCommand {
@@ -27,8 +28,23 @@ struct Round: AsyncParsableCommand {
         @Option(help: "The chain contract (chain.yaml).")
         var chain: String
 
-        @Flag(help: "Run every partner in this process (the networked round is not built yet).")
+        @Flag(help: "Run every partner in this process from <chain dir>/partners/ instead of dialling their nodes.")
         var local = false
+
+        @Option(help: "Networked: this coordinator's certificate (PEM; env PARLEY_TLS_CERTIFICATE).")
+        var tlsCertificate: String?
+
+        @Option(help: "Networked: its private key (mode 0600; env PARLEY_TLS_KEY).")
+        var tlsKey: String?
+
+        @Option(help: "Networked: the consortium CA certificate, the only trust root (env PARLEY_TLS_CA).")
+        var tlsCa: String?
+
+        @Option(help: "Networked: the CA's revocation list (optional; env PARLEY_TLS_CRL).")
+        var tlsCrl: String?
+
+        @Option(help: "Networked: seconds one request may take before its partner counts as failed.")
+        var requestTimeout: Double = 300
 
         @Option(help: "dw (Dantzig–Wolfe: exact optimum with bound and gap) or admm (convex QP costs).")
         var method: String = "dw"
@@ -59,9 +75,16 @@ struct Round: AsyncParsableCommand {
 
         func validate() throws {
             guard RoundMethod(rawValue: method) != nil else { throw ValidationError("--method must be dw or admm, not '\(method)'") }
-            guard local else {
-                throw ValidationError("networked rounds are not built yet: add --local to run the partners in this process")
+            if !local {
+                let environment = ProcessInfo.processInfo.environment
+                for (value, flag, variable) in [
+                    (tlsCertificate, "--tls-certificate", "PARLEY_TLS_CERTIFICATE"), (tlsKey, "--tls-key", "PARLEY_TLS_KEY"),
+                    (tlsCa, "--tls-ca", "PARLEY_TLS_CA"),
+                ] where value == nil && (environment[variable] ?? "").isEmpty {
+                    throw ValidationError("a networked round needs \(flag) (or \(variable)); use --local to run the partners in this process")
+                }
             }
+            if !(requestTimeout > 0) { throw ValidationError("--request-timeout must be positive") }
             if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
             if !(gap >= 0) { throw ValidationError("--gap must be at least 0") }
             if pricesPerRound < 1 { throw ValidationError("--prices-per-round must be at least 1") }
@@ -69,28 +92,53 @@ struct Round: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var round = LocalRound(chainPath: chain, method: RoundMethod(rawValue: method)!, outputDirectory: out)
-            round.dantzigWolfe.gapTolerance = gap
-            round.dantzigWolfe.stabilization = !noStabilization
-            round.dantzigWolfe.pricesPerRound = pricesPerRound
-            round.admm.rho = rho
+            let method = RoundMethod(rawValue: method)!
+            var dantzigWolfe = DantzigWolfeSettings()
+            var admm = ADMMSettings()
+            dantzigWolfe.gapTolerance = gap
+            dantzigWolfe.stabilization = !noStabilization
+            dantzigWolfe.pricesPerRound = pricesPerRound
+            admm.rho = rho
             if let maxIterations {
-                round.dantzigWolfe.maximumIterations = maxIterations
-                round.admm.maximumIterations = maxIterations
+                dantzigWolfe.maximumIterations = maxIterations
+                admm.maximumIterations = maxIterations
             }
             if let maxSeconds {
-                round.dantzigWolfe.maximumSeconds = maxSeconds
-                round.admm.maximumSeconds = maxSeconds
+                dantzigWolfe.maximumSeconds = maxSeconds
+                admm.maximumSeconds = maxSeconds
             }
+            var printer: (@Sendable (String) -> Void)? = nil
             if !quiet {
-                round.printer = { line in
+                printer = { line in
                     print(line)
                     fflush(nil)
                 }
             }
             let result: RoundResult
             do {
-                result = try await round.run()
+                if local {
+                    var round = LocalRound(chainPath: chain, method: method, outputDirectory: out)
+                    round.dantzigWolfe = dantzigWolfe
+                    round.admm = admm
+                    round.printer = printer
+                    result = try await round.run()
+                } else {
+                    let environment = ProcessInfo.processInfo.environment
+                    let tls = TLSConfiguration(
+                        certificatePath: tlsCertificate ?? environment["PARLEY_TLS_CERTIFICATE"]!,
+                        privateKeyPath: tlsKey ?? environment["PARLEY_TLS_KEY"]!,
+                        trustRootsPath: tlsCa ?? environment["PARLEY_TLS_CA"]!,
+                        revocationListPath: tlsCrl ?? environment["PARLEY_TLS_CRL"].flatMap { $0.isEmpty ? nil : $0 })
+                    var round = NetworkRound(chainPath: chain, method: method, outputDirectory: out, tls: tls)
+                    round.dantzigWolfe = dantzigWolfe
+                    round.admm = admm
+                    round.printer = printer
+                    round.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
+                    result = try await round.run()
+                }
+            } catch let error as PartnerError {
+                printError("error: \(error)")
+                throw ExitCode(3)
             } catch {
                 printError("error: \(error)")
                 throw ExitCode(1)
@@ -102,7 +150,12 @@ struct Round: AsyncParsableCommand {
             if let gap = result.gap { print("gap         \(gap)") }
             if let v = result.linkingViolation { print("linking     max violation \(v)") }
             print("iterations  \(result.iterations) in \(String(format: "%.3f", result.seconds)) s")
-            print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (result.status == .optimal || result.status == .converged ? ", \(out)/plans/" : ""))
+            let planned = result.status == .optimal || result.status == .converged
+            if local {
+                print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? ", \(out)/plans/" : ""))
+            } else {
+                print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? "; each partner wrote its own plan" : ""))
+            }
             switch result.status {
             case .optimal, .converged: return
             case .infeasible, .unbounded: throw ExitCode(2)

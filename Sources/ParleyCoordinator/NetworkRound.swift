@@ -1,0 +1,81 @@
+import Foundation
+import ParleyDecomposition
+import ParleyModel
+import ParleyTransport
+
+/// A round with every partner's node reached over TLS at the endpoint the contract names.
+///
+/// Connects to all partners in parallel (each must prove, by certificate, to be the party the
+/// contract names for its endpoint, and must hold the same contract), then runs the method
+/// through them. Writes the same run directory as a local round, with `bytes_sent` and
+/// `bytes_received` per iteration; the plans stay with the partners (each writes its own).
+public struct NetworkRound: Sendable {
+    public var chainPath: String
+    public var method: RoundMethod
+    public var outputDirectory: String
+    public var tls: TLSConfiguration
+    public var dantzigWolfe = DantzigWolfeSettings()
+    public var admm = ADMMSettings()
+    /// How long one request may take before the partner counts as failed.
+    public var requestTimeout: Duration = .seconds(300)
+    public var printer: (@Sendable (String) -> Void)?
+
+    public init(chainPath: String, method: RoundMethod, outputDirectory: String, tls: TLSConfiguration) {
+        self.chainPath = chainPath
+        self.method = method
+        self.outputDirectory = outputDirectory
+        self.tls = tls
+    }
+
+    public func run() async throws -> RoundResult {
+        let contract = try ChainContract.load(path: chainPath)
+        let context = try TLSContext(configuration: tls, role: .client)
+        guard context.ownIdentity == contract.coordinator.certificateName else {
+            throw PartnerError(
+                partner: contract.coordinator.name, kind: .badRequest,
+                message: "\(tls.certificatePath) is the certificate of parley:\(context.ownIdentity), but the contract's "
+                    + "coordinator is \(contract.coordinator.identity)")
+        }
+        let requestTimeout = requestTimeout
+        let partners: [RemotePartner]
+        let clock = ContinuousClock()
+        let start = clock.now
+        // A partner that cannot be reached, refuses us or holds another contract ends the round
+        // before its first iteration with a PartnerError naming it.
+        partners = try await withThrowingTaskGroup(of: (Int, RemotePartner).self) { group in
+            for (k, party) in contract.partners.enumerated() {
+                group.addTask {
+                    let partner = try await RemotePartner.connect(
+                        party: party, linkingRows: contract.linkingRows(of: party.name), contract: contract,
+                        context: context, requestTimeout: requestTimeout)
+                    return (k, partner)
+                }
+            }
+            var connected = [RemotePartner?](repeating: nil, count: contract.partners.count)
+            do {
+                for try await (k, partner) in group { connected[k] = partner }
+            } catch {
+                for partner in connected.compactMap({ $0 }) { await partner.close() }
+                throw error
+            }
+            return connected.map { $0! }
+        }
+        printer?("connected to \(partners.count) partners in \(String(format: "%.2f", (clock.now - start).secondsValue)) s")
+        var runner = RoundRunner(
+            contract: contract, method: method, outputDirectory: outputDirectory, dantzigWolfe: dantzigWolfe, admm: admm,
+            printer: printer)
+        runner.traffic = {
+            partners.reduce((sent: 0, received: 0)) { ($0.sent + $1.traffic.sent, $0.received + $1.traffic.received) }
+        }
+        let result = try await runner.run(partners: partners) { _ in }
+        for partner in partners { await partner.close() }
+        return result
+    }
+}
+
+extension Duration {
+    var secondsValue: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import ParleyDecomposition
+import ParleyModel
+
+/// What local and networked rounds share: running the method over the partners, the live table
+/// and `convergence.jsonl`, the plan instructions, and `summary.json`.
+struct RoundRunner: Sendable {
+    var contract: ChainContract
+    var method: RoundMethod
+    var outputDirectory: String
+    var dantzigWolfe: DantzigWolfeSettings
+    var admm: ADMMSettings
+    var printer: (@Sendable (String) -> Void)?
+    /// Bytes the coordinator has sent and received so far (networked rounds), for the log.
+    var traffic: (@Sendable () -> (sent: Int, received: Int))? = nil
+
+    /// Runs the round; after an optimal (DW) or converged (ADMM) end, sends every partner its plan
+    /// instruction and calls `filePlan` for each once it answered.
+    func run(partners: [any Partner], filePlan: @escaping @Sendable (any Partner) async throws -> Void) async throws
+        -> RoundResult
+    {
+        try AtomicFile.createDirectory(outputDirectory)
+        try AtomicFile.createDirectory("\(outputDirectory)/plans")
+        let log = try ConvergenceLog(path: "\(outputDirectory)/convergence.jsonl", method: method.rawValue)
+        let round = "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
+        let method = method.rawValue
+        let printer = printer
+        let traffic = traffic
+        printer?(ConvergenceLog.header(method: method))
+        let previous = TrafficMark()
+        let observer: IterationObserver = { record in
+            var extra: [(String, String)] = []
+            if let traffic {
+                let now = traffic()
+                let (sent, received) = previous.advance(to: now)
+                extra = [("bytes_sent", "\(sent)"), ("bytes_received", "\(received)")]
+            }
+            log.append(record, extra: extra)
+            printer?(ConvergenceLog.row(record, method: method))
+        }
+        var result: RoundResult
+        var instruction: [PlanInstruction.Kind]? = nil
+        switch self.method {
+        case .dw:
+            let (r, weights) = try await DantzigWolfe(settings: dantzigWolfe).run(
+                round: round, contract: contract, partners: partners, observer: observer)
+            result = r
+            if r.status == .optimal && weights.count == partners.count { instruction = weights.map { .weights($0) } }
+        case .admm:
+            result = try await ADMM(settings: admm).run(round: round, contract: contract, partners: partners, observer: observer)
+            if result.status == .converged { instruction = Array(repeating: .lastIterate, count: partners.count) }
+        }
+        log.sync()
+        if let instruction {
+            do {
+                let receipts = try await withThrowingTaskGroup(of: (Int, PlanReceipt).self) { group in
+                    for (k, partner) in partners.enumerated() {
+                        group.addTask {
+                            let receipt = try await partner.finish(PlanInstruction(round: round, kind: instruction[k]))
+                            try await filePlan(partner)
+                            return (k, receipt)
+                        }
+                    }
+                    var receipts = [PlanReceipt?](repeating: nil, count: partners.count)
+                    for try await (k, receipt) in group { receipts[k] = receipt }
+                    return receipts.map { $0! }
+                }
+                var activity = Array(repeating: 0.0, count: contract.linkingRows.count)
+                for (partner, receipt) in zip(partners, receipts) {
+                    for (r, u) in zip(partner.linkingRows, receipt.usage) { activity[r] += u }
+                }
+                result.linkingViolation = contract.linkingViolation(activity, tolerance: 0).worst
+            } catch let error as PartnerError {
+                result.status = .partnerFailed
+                result.partner = error.partner
+                result.message = "plan instruction failed: \(error.description)"
+            }
+        }
+        var fields: [(String, String)] = [
+            ("method", JSONText.string(result.method)),
+            ("status", JSONText.string(result.status.rawValue)),
+            ("objective", JSONText.number(result.objective)),
+            ("bound", JSONText.number(result.bound)),
+            ("gap", JSONText.number(result.gap)),
+            ("iterations", "\(result.iterations)"),
+            ("seconds", JSONText.number(result.seconds)),
+            ("partners", "[" + partners.map { JSONText.string($0.name) }.joined(separator: ", ") + "]"),
+            ("message", JSONText.string(result.message)),
+            ("partner", JSONText.string(result.partner)),
+            ("violated_rows", "[" + result.violatedRows.map { JSONText.string($0) }.joined(separator: ", ") + "]"),
+            ("linking_violation", JSONText.number(result.linkingViolation)),
+            ("contract_hash", JSONText.string(contract.contentHash)),
+            ("round", JSONText.string(round)),
+        ]
+        if let traffic {
+            let now = traffic()
+            fields += [("bytes_sent", "\(now.sent)"), ("bytes_received", "\(now.received)")]
+        }
+        let summary = JSONText.object(fields)
+        try AtomicFile.write(summary + "\n", to: "\(outputDirectory)/summary.json")
+        return result
+    }
+}
+
+/// The traffic counters at the previous iteration, to log each iteration's own bytes.
+private final class TrafficMark: @unchecked Sendable {
+    // The observer is called once per iteration, from the round's task; the lock covers the rest.
+    private let lock = NSLock()
+    private var last = (sent: 0, received: 0)
+
+    func advance(to now: (sent: Int, received: Int)) -> (Int, Int) {
+        lock.withLock {
+            defer { last = now }
+            return (now.sent - last.sent, now.received - last.received)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ParleyModel
+import ParleyNode
+import ServiceLifecycle
+
+/// `parley node --config node.yaml`: the daemon each partner runs.
+struct Node: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run this partner's node: answer the contract's coordinator over TLS.",
+        discussion: """
+            Reads node.yaml (every key documented in Deploy/examples/node.yaml; PARLEY_* environment \
+            variables override it), checks the contract, the private model and the certificates, then \
+            listens. Logs JSON lines to standard error; records every message it sends in \
+            STATE/audit.jsonl; writes each round's plan to STATE/plans/<round>.csv. SIGTERM or SIGINT: \
+            finish the request in hand, then stop. Exit status 1 when a file is bad at start-up.
+            """
+    )
+
+    @Option(help: "The node's configuration file (node.yaml).")
+    var config: String
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+        let logger = Logger(label: "parley.node")
+        let service: NodeService
+        do {
+            service = try NodeService(configuration: try NodeConfiguration.load(path: config), logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["reason": "\(error)"])
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("stopped", metadata: ["reason": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
