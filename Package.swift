@@ -144,6 +144,12 @@ let package = Package(
             ],
             path: "Tests/ParleyTransportTests"
         ),
+        // Real `parley node` processes and a coordinator on loopback (builds on the executable).
+        .testTarget(
+            name: "ParleyEndToEndTests",
+            dependencies: ["ParleyTestSupport", "ParleyModel", "ParleyCoordinator", "ParleyTransport", "ParleyWire"],
+            path: "Tests/ParleyEndToEndTests"
+        ),
         // Chains solved centrally: the worked examples under Deploy/examples against their
         // hand-derived optima, and split instances read back from their files.
         .testTarget(

@@ -31,9 +31,9 @@ public struct NetworkRound: Sendable {
         let contract = try ChainContract.load(path: chainPath)
         let context = try TLSContext(configuration: tls, role: .client)
         guard context.ownIdentity == contract.coordinator.certificateName else {
-            throw PartnerError(
-                partner: contract.coordinator.name, kind: .badRequest,
-                message: "\(tls.certificatePath) is the certificate of parley:\(context.ownIdentity), but the contract's "
+            throw TransportError(
+                .wrongIdentity,
+                "\(tls.certificatePath) is the certificate of parley:\(context.ownIdentity), but the contract's "
                     + "coordinator is \(contract.coordinator.identity)")
         }
         let requestTimeout = requestTimeout

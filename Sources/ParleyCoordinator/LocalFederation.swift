@@ -1,0 +1,71 @@
+import Foundation
+import ParleyModel
+import ParleyTransport
+
+/// A federation on one machine, for demos and end-to-end tests: a throw-away consortium CA, a
+/// certificate per party, a copy of the chain contract with loopback endpoints, and one
+/// `node.yaml` per partner — the same files real operators make with `parley certs` and by hand.
+public struct LocalFederation: Sendable {
+    public var directory: String
+    public var chainPath: String
+    public var coordinatorTLS: TLSConfiguration
+    /// Partner name → its node.yaml.
+    public var nodeConfigurations: [(party: String, path: String)]
+    public var contract: ChainContract
+
+    /// Builds the federation in `directory` from a chain made by `parley split` (or written by hand)
+    /// in `chainDirectory` (its `chain.yaml` and `partners/<name>/model.mps`).
+    public static func prepare(chainDirectory: String, directory: String, host: String = "127.0.0.1") async throws
+        -> LocalFederation
+    {
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        }
+        let directory = absolute(directory)
+        let chainDirectory = absolute(chainDirectory)
+        try AtomicFile.createDirectory(directory)
+        let authority = "\(directory)/ca"
+        try ConsortiumCertificates.makeAuthority(name: "Parley local federation CA", directory: authority, validity: .days(60))
+        var contract = try ChainContract.load(path: "\(chainDirectory)/chain.yaml")
+        let ports = try await freePorts(contract.partners.count, host: host)
+        for k in contract.partners.indices { contract.partners[k].endpoint = "\(host):\(ports[k])" }
+
+        func certify(_ name: String) throws -> TLSConfiguration {
+            let partyDirectory = "\(directory)/\(name)"
+            let (key, request) = try ConsortiumCertificates.makeRequest(party: name, hosts: [host], directory: partyDirectory)
+            let certificate = try ConsortiumCertificates.sign(requestPath: request, authorityDirectory: authority, validity: .days(30))
+            return TLSConfiguration(
+                certificatePath: certificate, privateKeyPath: key, trustRootsPath: "\(authority)/ca.crt",
+                revocationListPath: "\(authority)/ca.crl")
+        }
+        let coordinatorTLS = try certify(contract.coordinator.certificateName)
+        let linkingFile = FileManager.default.fileExists(atPath: "\(chainDirectory)/linking.mps") ? "linking.mps" : nil
+        let chainPath = "\(directory)/chain.yaml"
+        try contract.write(to: chainPath, linkingRowsFile: linkingFile)
+        var nodes: [(party: String, path: String)] = []
+        for party in contract.partners {
+            let tls = try certify(party.certificateName)
+            let model = "\(chainDirectory)/partners/\(party.name)/model.mps"
+            let text = """
+                # Node of \(party.name) in a local federation (see Deploy/examples/node.yaml for every key).
+                party: \(party.name)
+                listen: \(party.endpoint)
+                contract: \(chainPath)
+                model: \(model)
+                state: \(directory)/\(party.name)/state
+                tls:
+                  certificate: \(tls.certificatePath)
+                  key: \(tls.privateKeyPath)
+                  ca: \(tls.trustRootsPath)
+                  crl: \(tls.revocationListPath ?? "")
+
+                """
+            let path = "\(directory)/\(party.name)/node.yaml"
+            try AtomicFile.write(text, to: path, permissions: 0o600)
+            nodes.append((party.name, path))
+        }
+        return LocalFederation(
+            directory: directory, chainPath: chainPath, coordinatorTLS: coordinatorTLS, nodeConfigurations: nodes,
+            contract: contract)
+    }
+}

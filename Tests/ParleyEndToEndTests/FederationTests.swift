@@ -1,0 +1,164 @@
+import Foundation
+import ParleyCoordinator
+import ParleyModel
+import ParleyTestSupport
+import ParleyTransport
+import ParleyWire
+import Testing
+
+/// Real processes, real TLS: one `parley node` per partner and `parley round start` as the
+/// coordinator, all on loopback, run against the published instances.
+@Suite(.serialized) struct FederationTests {
+    /// Splits an instance, sets up the federation and starts its nodes.
+    func federation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, NodeProcesses) {
+        let chain = "\(scratch.path)/chain"
+        let split = try ParleyBinary.run([
+            "split", Fixtures.path("blocks/\(instance).mps"), "--dec", Fixtures.path("blocks/\(instance).dec"), "--out", chain,
+        ])
+        #expect(split.status == 0, "\(split.output)")
+        let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+        let nodes = try NodeProcesses(federation)
+        let late = nodes.waitUntilListening()
+        #expect(late.isEmpty, "nodes not listening: \(late)")
+        return (federation, nodes)
+    }
+
+    func roundArguments(_ federation: LocalFederation, method: String, out: String) -> [String] {
+        [
+            "round", "start", "--chain", federation.chainPath, "--method", method, "--out", out, "--quiet",
+            "--tls-certificate", federation.coordinatorTLS.certificatePath, "--tls-key", federation.coordinatorTLS.privateKeyPath,
+            "--tls-ca", federation.coordinatorTLS.trustRootsPath,
+        ]
+    }
+
+    @Test func pds02ByDantzigWolfeOverElevenNodes() async throws {
+        let scratch = try Scratch("pds")
+        let (federation, nodes) = try await federation("pds-02", scratch: scratch)
+        defer { nodes.stop() }
+        #expect(federation.contract.partners.count == 11)
+        let run = "\(scratch.path)/run"
+        let round = try ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
+        #expect(round.status == 0, "\(round.output)")
+        let summary = try readSummary(run)
+        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        #expect((summary["bytes_sent"] as? Int ?? 0) > 0)
+
+        // The nodes' own plans, put together, are a feasible plan of the original model with the
+        // same objective.
+        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
+        let columns = program.columnIndexByName()
+        var x = Array(repeating: 0.0, count: program.columnCount)
+        let roundID = try #require(summary["round"] as? String)
+        for party in federation.contract.partners {
+            let plan = try readPlan("\(federation.directory)/\(party.name)/state/plans/\(roundID).csv")
+            for (name, value) in plan { x[try #require(columns[name], "unknown column \(name)")] = value }
+        }
+        let scale = max(1, x.map(abs).max() ?? 1)
+        #expect(program.maximumViolation(x) <= 1e-6 * scale, "violation \(program.maximumViolation(x))")
+        #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
+
+        // The coordinator's log has the networked columns.
+        let log = try String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)
+        #expect(log.contains("\"bytes_sent\"") && log.contains("\"slowest_partner\""))
+    }
+
+    @Test func lands3ByADMMOverTheNetwork() async throws {
+        let scratch = try Scratch("lands3")
+        let (federation, nodes) = try await federation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        let run = "\(scratch.path)/run"
+        let round = try ParleyBinary.run(roundArguments(federation, method: "admm", out: run))
+        #expect(round.status == 0, "\(round.output)")
+        let summary = try readSummary(run)
+        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-4 * abs(reference), "objective \(objective) vs \(reference)")
+        #expect(summary["status"] as? String == "converged")
+    }
+
+    /// What left each node is in its audit log, and it is only what the protocol allows: no
+    /// variable values, only usages of the node's own linking rows and costs.
+    @Test func auditLogsHoldOnlyUsagesAndCostsOfTheNodesOwnRows() async throws {
+        let scratch = try Scratch("audit")
+        let (federation, nodes) = try await federation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        let run = "\(scratch.path)/run"
+        let round = try ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
+        #expect(round.status == 0, "\(round.output)")
+        let summary = try readSummary(run)
+        var receivedByNodes = 0
+        for party in federation.contract.partners {
+            let rows = federation.contract.linkingRows(of: party.name).count
+            let lines = try String(contentsOfFile: "\(federation.directory)/\(party.name)/state/audit.jsonl", encoding: .utf8)
+                .split(separator: "\n")
+            #expect(!lines.isEmpty)
+            for line in lines {
+                let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                let type = entry["type"] as! String
+                #expect(["welcome", "pricing_response", "plan_receipt", "pong"].contains(type), "\(party.name) sent \(type)")
+                let allowed: Set<String> = ["time", "peer", "round", "type", "frame_bytes", "party", "contract_hash", "proposals", "values", "best", "usage", "cost", "nonce"]
+                #expect(Set(entry.keys).isSubset(of: allowed), "\(party.name): \(entry.keys.sorted())")
+                for proposal in entry["proposals"] as? [[String: Any]] ?? [] {
+                    #expect(Set(proposal.keys) == ["id", "usage", "cost", "is_ray"])
+                    #expect((proposal["usage"] as! [Any]).count == rows)
+                }
+                if let usage = entry["usage"] as? [Any] { #expect(usage.count == rows) }
+                receivedByNodes += entry["frame_bytes"] as? Int ?? 0
+            }
+        }
+        // Everything the nodes sent, framed, is what the coordinator received (less TLS overhead).
+        let received = try #require(summary["bytes_received"] as? Int)
+        #expect(received >= receivedByNodes)
+    }
+
+    @Test func nodeRefusesAnotherCoordinatorAndAnotherContract() async throws {
+        let scratch = try Scratch("refuse")
+        let (federation, nodes) = try await federation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        // A consortium member that is not the contract's coordinator: a partner's own certificate.
+        let node = federation.contract.partners[0]
+        let partnerTLS = "\(federation.directory)/\(node.name)"
+        var arguments = roundArguments(federation, method: "dw", out: "\(scratch.path)/run-impostor")
+        arguments[arguments.firstIndex(of: "--tls-certificate")! + 1] = "\(partnerTLS)/\(node.name).crt"
+        arguments[arguments.firstIndex(of: "--tls-key")! + 1] = "\(partnerTLS)/\(node.name).key"
+        let impostor = try ParleyBinary.run(arguments)
+        #expect(impostor.status == 1)
+        #expect(impostor.output.contains("is the certificate of parley:\(node.name), but the contract's coordinator is parley:coordinator"))
+        // Past that local check, the node itself turns such a peer away, saying why.
+        let (host, port) = try #require(NodeConfiguration.splitEndpoint(federation.contract.partners[1].endpoint))
+        let stranger = try TLSContext(
+            configuration: TLSConfiguration(
+                certificatePath: "\(partnerTLS)/\(node.name).crt", privateKeyPath: "\(partnerTLS)/\(node.name).key",
+                trustRootsPath: federation.coordinatorTLS.trustRootsPath),
+            role: .client)
+        let connection = try await SecureClient.connect(
+            host: host, port: port, context: stranger, policy: .party(federation.contract.partners[1].certificateName))
+        await #expect {
+            try await connection.withSession { session in
+                try await session.send(.hello(WireHello(partyName: node.name, contractHash: federation.contract.contentHash)))
+                _ = try await session.receive(timeout: .seconds(10))
+            }
+        } throws: { error in
+            (error as? TransportError)?.message
+                == "\(federation.contract.partners[1].name) refused the connection: certificate identity parley:\(node.name) is not parley:coordinator"
+        }
+
+        // The right coordinator with a contract that differs in one number.
+        var altered = federation.contract
+        altered.linkingRows[0].upper += 1
+        let alteredPath = "\(scratch.path)/altered.yaml"
+        try altered.write(to: alteredPath)
+        var second = roundArguments(federation, method: "dw", out: "\(scratch.path)/run-altered")
+        second[second.firstIndex(of: "--chain")! + 1] = alteredPath
+        let mismatch = try ParleyBinary.run(second)
+        #expect(mismatch.status == 3)
+        #expect(mismatch.output.contains("refused the coordinator: contract hash \(altered.contentHash) differs from"))
+        #expect(nodes.log(of: node.name).contains("refused a coordinator with another contract"))
+
+        // And the nodes still serve the real round afterwards.
+        let good = try ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
+        #expect(good.status == 0, "\(good.output)")
+    }
+}
