@@ -38,56 +38,6 @@ enum ParleyBinary {
     }
 }
 
-/// Real `parley node` processes, one per partner of a `LocalFederation`, each logging to
-/// `<party>/node.log`; stopped with SIGTERM.
-final class NodeProcesses {
-    private(set) var processes: [(party: String, process: Process, log: String)] = []
-
-    init(_ federation: LocalFederation) throws {
-        for (party, config) in federation.nodeConfigurations {
-            let log = (config as NSString).deletingLastPathComponent + "/node.log"
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-            process.arguments = ["node", "--config", config]
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            processes.append((party, process, log))
-        }
-    }
-
-    /// Waits until every node logged that it listens (or `seconds` pass); returns the laggards.
-    func waitUntilListening(seconds: Double = 60) -> [String] {
-        let deadline = Date().addingTimeInterval(seconds)
-        var waiting = Set(processes.map(\.party))
-        while !waiting.isEmpty && Date() < deadline {
-            for (party, _, log) in processes where waiting.contains(party) {
-                if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains("\"message\":\"listening\"") {
-                    waiting.remove(party)
-                }
-            }
-            if !waiting.isEmpty { usleep(50_000) }
-        }
-        return waiting.sorted()
-    }
-
-    func log(of party: String) -> String {
-        guard let entry = processes.first(where: { $0.party == party }) else { return "" }
-        return (try? String(contentsOfFile: entry.log, encoding: .utf8)) ?? ""
-    }
-
-    func stop() {
-        for (_, process, _) in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        for (_, process, _) in processes {
-            for _ in 0..<200 where process.isRunning { usleep(25_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-    }
-
-    deinit { stop() }
-}
-
 /// A scratch directory removed afterwards.
 final class Scratch {
     let path: String

@@ -10,14 +10,14 @@ import Testing
 /// coordinator, all on loopback, run against the published instances.
 @Suite(.serialized) struct FederationTests {
     /// Splits an instance, sets up the federation and starts its nodes.
-    func federation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, NodeProcesses) {
+    func federation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, RunningNodes) {
         let chain = "\(scratch.path)/chain"
         let split = try ParleyBinary.run([
             "split", Fixtures.path("blocks/\(instance).mps"), "--dec", Fixtures.path("blocks/\(instance).dec"), "--out", chain,
         ])
         #expect(split.status == 0, "\(split.output)")
         let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
-        let nodes = try NodeProcesses(federation)
+        let nodes = try federation.startNodes(executable: ParleyBinary.path)
         let late = nodes.waitUntilListening()
         #expect(late.isEmpty, "nodes not listening: \(late)")
         return (federation, nodes)

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import ParleyCoordinator
+import ParleyDecomposition
+import ParleyModel
+import ParleySolver
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `parley demo`: a whole federation on this machine — CA, certificates, one node process per
+/// partner, a coordinated round over TLS with its live table, the plot, and the centralized
+/// optimum beside the negotiated one.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a local federation: one node process per partner, a round over TLS on loopback.",
+        discussion: """
+            Makes a throw-away CA and certificates, splits the chain (default: the pds-02 instance, \
+            11 partners), starts `parley node` per partner on 127.0.0.1, runs the round, writes \
+            the plot, and prints the optimum beside the centralized one. The nodes are stopped on \
+            exit, also on Ctrl-C. Everything is written under --out.
+            """
+    )
+
+    @Option(help: "A block instance to split (its .dec beside it), e.g. Tests/Fixtures/instances/blocks/pds-02.mps.")
+    var model: String = "Tests/Fixtures/instances/blocks/pds-02.mps"
+
+    @Option(help: "Use a ready chain from Deploy/examples instead of --model (e.g. two-firm).")
+    var example: String?
+
+    @Option(help: "dw or admm.")
+    var method: String = "dw"
+
+    @Option(help: "Pack the blocks into this many partners (with --model).")
+    var partners: Int?
+
+    @Option(help: "Directory for everything the demo writes (replaced).")
+    var out: String = "demo-run"
+
+    func validate() throws {
+        guard RoundMethod(rawValue: method) != nil else { throw ValidationError("--method must be dw or admm") }
+        if let partners, partners < 1 { throw ValidationError("--partners must be at least 1") }
+    }
+
+    func run() async throws {
+        try? FileManager.default.removeItem(atPath: out)
+        try AtomicFile.createDirectory(out)
+        let chainDirectory: String
+        if let example {
+            chainDirectory = "Deploy/examples/\(example)"
+            guard FileManager.default.fileExists(atPath: "\(chainDirectory)/chain.yaml") else {
+                throw ValidationError("no chain at \(chainDirectory)/chain.yaml")
+            }
+        } else {
+            chainDirectory = "\(out)/chain"
+            let program = try MPSReader().read(path: model)
+            let decPath = (model as NSString).deletingPathExtension + ".dec"
+            let decomposition = try BlockDecomposition.read(path: decPath, for: program)
+            let name = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
+            let split = try ChainSplitter(chainName: name, partnerCount: partners).split(program, decomposition)
+            try split.write(to: chainDirectory)
+        }
+        print("== Setting up a consortium: CA, a certificate per party, one node per partner")
+        let federation = try await LocalFederation.prepare(chainDirectory: chainDirectory, directory: "\(out)/federation")
+        let nodes = try federation.startNodes(executable: Self.executablePath)
+        let stopper = Self.stopNodesOnSignals(nodes)
+        defer {
+            nodes.stop()
+            stopper.cancel()
+        }
+        let late = nodes.waitUntilListening()
+        guard late.isEmpty else {
+            for (party, line) in late { printError("node \(party) did not start: \(line)") }
+            throw ExitCode(1)
+        }
+        print("   \(federation.contract.partners.count) nodes listening on 127.0.0.1 (pids \(nodes.processIdentifiers.values.sorted().map(String.init).joined(separator: " ")))")
+        print("")
+        print("== \(method == "dw" ? "Dantzig–Wolfe" : "ADMM") round over TLS 1.3 (prices out, proposals back)")
+        let run = "\(out)/run"
+        var round = NetworkRound(chainPath: federation.chainPath, method: RoundMethod(rawValue: method)!, outputDirectory: run, tls: federation.coordinatorTLS)
+        round.printer = { line in
+            print(line)
+            fflush(nil)
+        }
+        let result = try await round.run()
+        print("")
+
+        // The same chain solved as one model: what a central planner who saw everything would find.
+        let problems = try federation.contract.partners.map { party in
+            try PartnerProblem.load(contract: federation.contract, partnerDirectory: "\(chainDirectory)/partners/\(party.name)")
+        }
+        let central = try ClpSolver(program: try federation.contract.centralProgram(problems)).solve()
+        print("status        \(result.status.rawValue): \(result.message)")
+        print("negotiated    \(result.objective.map { "\($0)" } ?? "-")")
+        print("centralized   \(central.objective) (\(central.status))")
+        if let negotiated = result.objective {
+            let centralized = central.objective
+            print("difference    \(String(format: "%.2e", abs(negotiated - centralized) / max(1, abs(centralized)))) (relative)")
+        }
+        print("iterations    \(result.iterations) in \(String(format: "%.2f", result.seconds)) s")
+        print("")
+        print("Convergence log   \(run)/convergence.jsonl  (parley log show \(run))")
+        print("Summary           \(run)/summary.json")
+        print("Plans             \(out)/federation/<partner>/state/plans/<round>.csv (each node wrote its own)")
+        print("Audit logs        \(out)/federation/<partner>/state/audit.jsonl (every message a node sent)")
+        print("Node logs         \(out)/federation/<partner>/node.log")
+        switch result.status {
+        case .optimal, .converged: return
+        case .infeasible, .unbounded: throw ExitCode(2)
+        default: throw ExitCode(3)
+        }
+    }
+
+    /// This very executable, so the nodes run the same build.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// Ctrl-C or SIGTERM: stop the nodes before going.
+    static func stopNodesOnSignals(_ nodes: RunningNodes) -> DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT)
+        source.setEventHandler {
+            printError("\ninterrupted: stopping the nodes")
+            nodes.stop()
+            Foundation.exit(130)
+        }
+        source.resume()
+        return source
+    }
+}
