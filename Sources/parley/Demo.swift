@@ -86,6 +86,7 @@ struct Demo: AsyncParsableCommand {
         }
         let result = try await round.run()
         print("")
+        try Self.writePeakMemory(nodes: nodes, to: "\(out)/resources.json")
 
         // The same chain solved as one model: what a central planner who saw everything would find.
         let problems = try federation.contract.partners.map { party in
@@ -111,6 +112,20 @@ struct Demo: AsyncParsableCommand {
         case .infeasible, .unbounded: throw ExitCode(2)
         default: throw ExitCode(3)
         }
+    }
+
+    /// Peak resident memory (VmHWM) of the coordinator (this process) and of each node, in KiB, for
+    /// the benchmark: taken before the nodes stop.
+    static func writePeakMemory(nodes: RunningNodes, to path: String) throws {
+        func peak(_ pid: String) -> Int {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+            else { return 0 }
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        let entries = nodes.processIdentifiers.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(peak("\($0.value)"))" }
+        let text = "{\"coordinator_peak_kib\": \(peak("self")), \"node_peak_kib\": {\(entries.joined(separator: ", "))}}\n"
+        try AtomicFile.write(text, to: path)
     }
 
     /// This very executable, so the nodes run the same build.

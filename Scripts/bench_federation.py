@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Federation benchmark for `make bench` (issue 5): for pds-02 (11 partners) and ken-07 (packed
+into 7 partners), the wall time of a distributed DW round (one `parley node` process per partner,
+TLS on loopback, via `parley demo`), of the same round in process (`round start --local`) and of
+the centralized CLP solve, measured in one run; bytes per iteration; node and coordinator peak
+RSS. Writes BENCHMARKS.md between <!-- bench_federation:begin --> and <!-- bench_federation:end -->.
+
+Targets: distributed <= 1.5x in-process; node RSS <= 64 MiB; coordinator <= 256 MiB.
+Standard library only.
+"""
+import argparse, datetime, json, os, platform, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BLOCKS = os.path.join(ROOT, "Tests", "Fixtures", "instances", "blocks")
+BEGIN, END = "<!-- bench_federation:begin -->", "<!-- bench_federation:end -->"
+CASES = [("pds-02", None), ("ken-07", 7)]
+
+
+def run(cmd):
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def bench(parley, name, partners, work):
+    model = os.path.join(BLOCKS, f"{name}.mps")
+    extra = ["--partners", str(partners)] if partners else []
+    central = json.loads(run([parley, "solve", "--json", model]).stdout)
+    chain = os.path.join(work, f"{name}-chain")
+    run([parley, "split", model, "--dec", model[:-4] + ".dec", "--out", chain] + extra)
+    local_run = os.path.join(work, f"{name}-local")
+    run([parley, "round", "start", "--chain", os.path.join(chain, "chain.yaml"), "--local", "--method", "dw",
+         "--out", local_run, "--quiet"])
+    local = json.load(open(os.path.join(local_run, "summary.json")))
+    demo = os.path.join(work, f"{name}-demo")
+    run([parley, "demo", "--model", model, "--out", demo] + extra)
+    remote = json.load(open(os.path.join(demo, "run", "summary.json")))
+    resources = json.load(open(os.path.join(demo, "resources.json")))
+    return central, local, remote, resources
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--parley", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    parley = os.path.abspath(args.parley)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    lines = [
+        f"Measured {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, {datetime.date.today().isoformat()}, "
+        f"Parley {commit}; one run, all three side by side. Distributed: one `parley node` process per partner and the "
+        "coordinator on 127.0.0.1, TLS 1.3 with mutual authentication (`parley demo`); round seconds exclude start-up "
+        "and connecting. In process: `parley round start --local`. Central: `parley solve` (CLP dual simplex, solve only).",
+        "",
+        "| instance | partners | iterations (dist / local) | distributed s | in-process s | central s | distributed ÷ in-process | distributed ÷ central | bytes per iteration (sent + received) | node peak RSS MiB (max) | coordinator peak RSS MiB |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    verdicts = []
+    with tempfile.TemporaryDirectory(prefix="parley-bench-fed-") as work:
+        for name, k in CASES:
+            central, local, remote, res = bench(parley, name, k, work)
+            ratio_local = remote["seconds"] / local["seconds"]
+            ratio_central = remote["seconds"] / central["solve_seconds"]
+            per_iter = (remote.get("bytes_sent", 0) + remote.get("bytes_received", 0)) / max(1, remote["iterations"])
+            node_peak = max(res["node_peak_kib"].values()) / 1024
+            coord_peak = res["coordinator_peak_kib"] / 1024
+            lines.append(
+                f"| {name} | {len(remote['partners'])} | {remote['iterations']} / {local['iterations']} | "
+                f"{remote['seconds']:.3f} | {local['seconds']:.3f} | {central['solve_seconds']:.3f} | "
+                f"{ratio_local:.2f}x | {ratio_central:.1f}x | {per_iter:,.0f} | {node_peak:.1f} | {coord_peak:.1f} |")
+            verdicts.append((name, ratio_local, node_peak, coord_peak))
+    lines.append("")
+    for name, ratio, node, coord in verdicts:
+        lines.append(
+            f"- {name}: distributed ≤ 1.5× in-process **{'met' if ratio <= 1.5 else 'NOT met'}** ({ratio:.2f}×); "
+            f"node RSS ≤ 64 MiB **{'met' if node <= 64 else 'NOT met'}** ({node:.1f}); "
+            f"coordinator ≤ 256 MiB **{'met' if coord <= 256 else 'NOT met'}** ({coord:.1f}).")
+    text = "\n".join(lines)
+    body = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
+    block = f"{BEGIN}\n{text}\n{END}"
+    if BEGIN in body:
+        body = body[: body.index(BEGIN)] + block + body[body.index(END) + len(END):]
+    else:
+        body = body.rstrip("\n") + "\n\n## Federation (node processes over TLS)\n\n" + block + "\n"
+    with open(args.out + ".tmp", "w") as f:
+        f.write(body)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(args.out + ".tmp", args.out)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
