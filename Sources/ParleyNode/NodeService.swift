@@ -125,6 +125,11 @@ public struct NodeService: Service {
                     do {
                         guard let next = try await session.receiveUnlessClosed() else { return }
                         message = next
+                    } catch let error as WireError {
+                        // Not a Parley frame: say so (typed, recorded) and hang up; the node serves on.
+                        logger.warning("malformed frame", metadata: ["reason": "\(error)"])
+                        try await send(.error(WireErrorMessage(code: WireErrorMessage.malformedFrame, text: "\(error)")), on: session, round: nil)
+                        return
                     } catch {
                         if await state.isShuttingDown { return }
                         throw error
@@ -188,7 +193,7 @@ public struct NodeService: Service {
                 return (.admmResponse(WireADMMResponse(try await partner.admmStep(request.partnerRequest))), round)
             case .planInstruction(let instruction):
                 round = instruction.round
-                let (partner, _) = try await state.round(instruction.round)
+                let (partner, _) = try await state.round(instruction.round, startIfNew: false)
                 let receipt = try await partner.finish(instruction.partnerInstruction)
                 let path = try await writePlan(partner, round: instruction.round)
                 logger.info("plan written", metadata: ["round": "\(instruction.round)", "path": "\(path)"])

@@ -51,15 +51,20 @@ actor NodeState {
 
     /// The partner for `round`: the current one, or a fresh one (cold solver, no proposals) when a
     /// new round starts.
-    func round(_ round: String) throws -> (LocalPartner, ProposalStore) {
+    func round(_ round: String, startIfNew: Bool = true) throws -> (LocalPartner, ProposalStore) {
         if let current, current.round == round { return (current.partner, current.store) }
+        guard startIfNew else {
+            throw PartnerError(
+                partner: problem.name, kind: .badRequest,
+                message: "round '\(round.prefix(80))' is not the round in progress (\(current?.round ?? "none"))")
+        }
         guard Self.isSafeRoundID(round) else {
             throw PartnerError(
                 partner: problem.name, kind: .badRequest,
                 message: "round id '\(round.prefix(80))' must be 1–128 letters, digits, '.', '_' or '-', not starting with '.'")
         }
         let partner = try LocalPartner(problem: problem, chainSense: sense)
-        let store = try ProposalStore(path: "\(stateDirectory)/rounds/\(round).proposals.jsonl")
+        let store = try ProposalStore(path: "\(stateDirectory)/rounds/\(round).proposals")
         current = (round, partner, store)
         return (partner, store)
     }

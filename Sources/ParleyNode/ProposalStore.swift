@@ -5,10 +5,14 @@ import ParleyDecomposition
 import Glibc
 #endif
 
-/// The node's own proposals of one round on disk (`STATE/rounds/<round>.proposals.jsonl`, mode
-/// 0600): each proposal's plan `x` as JSON Lines, appended and fsync'd before the proposal is
-/// sent, so the final plan can be formed from them even after a restart. Private: `x` never
-/// leaves the node.
+/// The node's own proposals of one round on disk (`STATE/rounds/<round>.proposals`, mode 0600),
+/// appended and fsync'd before the proposals are sent, so the final plan can be formed from them
+/// even after a restart. Private: `x` never leaves the node.
+///
+/// Binary records, because a proposal is a whole plan (thousands of doubles) and formatting them
+/// as text cost more than the pricing solve: `u64` id, `u8` 1 for a ray, `u32` n, then n
+/// little-endian IEEE-754 doubles. A torn last record (a crash mid-append) is recognisable by
+/// its short length.
 final class ProposalStore: @unchecked Sendable {
     // Touched only from the node's request loop, one request at a time; the lock makes that safe
     // even if two requests ever overlapped.
@@ -28,13 +32,16 @@ final class ProposalStore: @unchecked Sendable {
 
     /// Appends the proposals among `ids` not stored yet.
     func keep(_ ids: [Int], from partner: LocalPartner) async throws {
-        var lines = Data()
+        var lines: [UInt8] = []
         var added: [Int] = []
         for id in ids where !lock.withLock({ kept.contains(id) }) {
             guard let stored = await partner.storedProposal(id: id) else { continue }
-            let object: [String: Any] = ["id": id, "is_ray": stored.isRay, "x": stored.x.map { $0.isFinite ? $0 : 0 }]
-            lines.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-            lines.append(UInt8(ascii: "\n"))
+            withUnsafeBytes(of: UInt64(id).littleEndian) { lines.append(contentsOf: $0) }
+            lines.append(stored.isRay ? 1 : 0)
+            withUnsafeBytes(of: UInt32(stored.x.count).littleEndian) { lines.append(contentsOf: $0) }
+            for value in stored.x {
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { lines.append(contentsOf: $0) }
+            }
             added.append(id)
         }
         guard !lines.isEmpty else { return }

@@ -4,8 +4,9 @@ import ParleyWire
 /// Turns the plaintext byte stream into `WireMessage`s and back, with `ParleyWire`'s codec.
 ///
 /// A decoding error (oversized or malformed frame, unknown version or type) is passed up as a
-/// `WireError` and the connection is closed: a byte stream that lost its framing cannot be
-/// resynchronised.
+/// `WireError` and every later byte is dropped: a stream that lost its framing cannot be
+/// resynchronised. The connection stays open for writing so the owner can say why (error 100)
+/// before it closes.
 final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = WireMessage
@@ -32,7 +33,6 @@ final class WireFrameHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } catch {
             failed = true
             context.fireErrorCaught(error)
-            context.close(promise: nil)
         }
     }
 
