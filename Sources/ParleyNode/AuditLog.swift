@@ -5,9 +5,14 @@ import ParleyWire
 import Glibc
 #endif
 
-/// The node's record of every message it sent, one JSON object per line, appended and fsync'd
-/// before the message leaves: a partner can check exactly what left the company (proposals'
-/// linking-row usages and costs, receipts, errors) and nothing else.
+/// The node's record of every message it sent, one JSON object per line: a partner can check
+/// exactly what left the company (proposals' linking-row usages and costs, receipts, errors) and
+/// nothing else.
+///
+/// A line is written (to the kernel) before its message is sent, so a node killed at any moment
+/// has logged all it sent; `sync()` (fsync) follows the send and finishes before the node takes
+/// its next request, so that only a machine crash in those milliseconds could lose a line. The
+/// fsync is off the request's path because on a shared disk it was most of a round's time.
 ///
 /// Each line: `time`, `peer`, `round` (when known), `type`, `frame_bytes`, and the message's
 /// fields in full.
@@ -31,7 +36,7 @@ public final class AuditLog: @unchecked Sendable {
         close(descriptor)
     }
 
-    /// Appends the record of `message` and waits until it is on disk.
+    /// Appends the record of `message` (written, not yet fsync'd: see `sync`).
     public func record(_ message: WireMessage, peer: String, round: String?, frameBytes: Int) throws {
         var fields: [String: Any] = [
             "time": ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
@@ -45,8 +50,17 @@ public final class AuditLog: @unchecked Sendable {
         line.append(UInt8(ascii: "\n"))
         try lock.withLock {
             let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == line.count, fsync(descriptor) == 0 else {
+            guard written == line.count else {
                 throw NodeError("\(path): cannot append to the audit log (\(String(cString: strerror(errno))))")
+            }
+        }
+    }
+
+    /// Waits until every appended line is on disk.
+    public func sync() throws {
+        try lock.withLock {
+            guard fsync(descriptor) == 0 else {
+                throw NodeError("\(path): cannot sync the audit log (\(String(cString: strerror(errno))))")
             }
         }
     }

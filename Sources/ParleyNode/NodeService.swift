@@ -137,6 +137,9 @@ public struct NodeService: Service {
                     await state.beginRequest()
                     let (reply, round) = await answer(message, logger: logger)
                     if let reply { try await send(reply, on: session, round: round) }
+                    // Durable before the next request (see AuditLog): off the answer's path.
+                    try audit.sync()
+                    try await state.syncProposals()
                     await state.endRequest()
                 }
             }

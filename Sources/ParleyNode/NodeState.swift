@@ -43,6 +43,11 @@ actor NodeState {
         if isShuttingDown, let connection = active?.connection { Task { await connection.close() } }
     }
 
+    /// fsyncs the current round's proposals.
+    func syncProposals() throws {
+        try current?.store.sync()
+    }
+
     /// Graceful shutdown: an idle connection closes now, a busy one after its answer.
     func shutDown() async {
         isShuttingDown = true

@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// The node's own proposals of one round on disk (`STATE/rounds/<round>.proposals`, mode 0600),
-/// appended and fsync'd before the proposals are sent, so the final plan can be formed from them
-/// even after a restart. Private: `x` never leaves the node.
+/// appended before the proposals are sent (so a killed node keeps them) and fsync'd right after
+/// (`sync`, as the audit log), so the final plan can be formed from them after a restart.
+/// Private: `x` never leaves the node.
 ///
 /// Binary records, because a proposal is a whole plan (thousands of doubles) and formatting them
 /// as text cost more than the pricing solve: `u64` id, `u8` 1 for a ray, `u32` n, then n
@@ -19,6 +20,7 @@ final class ProposalStore: @unchecked Sendable {
     private let lock = NSLock()
     private let descriptor: Int32
     private var kept: Set<Int> = []
+    private var unsynced = false
     let path: String
 
     init(path: String) throws {
@@ -47,10 +49,22 @@ final class ProposalStore: @unchecked Sendable {
         guard !lines.isEmpty else { return }
         try lock.withLock {
             let written = lines.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == lines.count, fsync(descriptor) == 0 else {
+            guard written == lines.count else {
                 throw NodeError("\(path): cannot store proposals (\(String(cString: strerror(errno))))")
             }
             kept.formUnion(added)
+            unsynced = true
+        }
+    }
+
+    /// Waits until every stored proposal is on disk (nothing to do if none was added).
+    func sync() throws {
+        try lock.withLock {
+            guard unsynced else { return }
+            guard fsync(descriptor) == 0 else {
+                throw NodeError("\(path): cannot sync proposals (\(String(cString: strerror(errno))))")
+            }
+            unsynced = false
         }
     }
 }

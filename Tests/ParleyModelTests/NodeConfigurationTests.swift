@@ -1,0 +1,64 @@
+import ParleyModel
+import Testing
+
+@Suite struct NodeConfigurationTests {
+    let complete = """
+        party: firmA
+        listen: 127.0.0.1:7401
+        contract: chain.yaml
+        model: models/firmA.mps
+        state: state
+        tls:
+          certificate: tls/firmA.crt
+          key: tls/firmA.key
+          ca: /etc/parley/ca.crt
+        """
+
+    @Test func pathsAreRelativeToTheFile() throws {
+        let configuration = try NodeConfiguration.parse(yaml: complete, file: "/srv/parley/node.yaml")
+        #expect(configuration.party == "firmA")
+        #expect(configuration.contract == "/srv/parley/chain.yaml")
+        #expect(configuration.model == "/srv/parley/models/firmA.mps")
+        #expect(configuration.key == "/srv/parley/tls/firmA.key")
+        #expect(configuration.certificateAuthority == "/etc/parley/ca.crt")
+        #expect(configuration.revocationList == nil)
+        #expect(configuration.interface == nil)
+    }
+
+    @Test func environmentOverridesTheFile() throws {
+        let configuration = try NodeConfiguration.parse(
+            yaml: complete, file: "/srv/parley/node.yaml",
+            environment: ["PARLEY_LISTEN": "0.0.0.0:9000", "PARLEY_TLS_KEY": "/run/secrets/key", "PARLEY_INTERFACE": "a, b"])
+        #expect(configuration.listen == "0.0.0.0:9000")
+        #expect(configuration.key == "/run/secrets/key")
+        #expect(configuration.interface == ["a", "b"])
+    }
+
+    @Test func missingKeyNamesItAndItsVariable() {
+        let text = complete.replacingOccurrences(of: "  key: tls/firmA.key\n", with: "")
+        #expect(throws: ModelFileError(file: "node.yaml", line: nil, message: "tls.key: missing (set it in the file or with PARLEY_TLS_KEY)")) {
+            _ = try NodeConfiguration.parse(yaml: text, file: "node.yaml")
+        }
+    }
+
+    @Test func badListenNamesTheLine() {
+        let text = complete.replacingOccurrences(of: "127.0.0.1:7401", with: "127.0.0.1:99999")
+        #expect(throws: ModelFileError(file: "node.yaml", line: 2, message: "listen: '127.0.0.1:99999' must be host:port with a port from 1 to 65535")) {
+            _ = try NodeConfiguration.parse(yaml: text, file: "node.yaml")
+        }
+    }
+
+    @Test func unknownKeyIsRefused() {
+        #expect {
+            _ = try NodeConfiguration.parse(yaml: complete + "\nlisten_port: 7\n", file: "node.yaml")
+        } throws: { error in
+            (error as? ModelFileError)?.message.hasPrefix("listen_port: unknown key") == true
+        }
+    }
+
+    @Test func endpointsSplitWithIPv6() {
+        #expect(NodeConfiguration.splitEndpoint("[::1]:7401")! == ("::1", 7401))
+        #expect(NodeConfiguration.splitEndpoint("node-a.example:443")! == ("node-a.example", 443))
+        #expect(NodeConfiguration.splitEndpoint("no-port") == nil)
+    }
+}
