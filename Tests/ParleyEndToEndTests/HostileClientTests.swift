@@ -1,0 +1,115 @@
+import Foundation
+import ParleyCoordinator
+import ParleyModel
+import ParleyTestSupport
+import ParleyTransport
+import ParleyWire
+import Testing
+
+/// A live node facing a coordinator-certified peer that sends every kind of bad request: each
+/// gets a typed error, and the node serves a normal round afterwards.
+@Suite(.serialized) struct HostileClientTests {
+    @Test func everyBadRequestGetsATypedErrorAndTheNodeServesOn() async throws {
+        let scratch = try Scratch("hostile")
+        let chain = "\(scratch.path)/chain"
+        let split = try ParleyBinary.run([
+            "split", Fixtures.path("blocks/lands3.mps"), "--dec", Fixtures.path("blocks/lands3.dec"), "--out", chain,
+        ])
+        #expect(split.status == 0, "\(split.output)")
+        let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+        let nodes = try federation.startNodes(executable: ParleyBinary.path)
+        defer { nodes.stop() }
+        #expect(nodes.waitUntilListening().isEmpty)
+        let party = federation.contract.partners[0]
+        let rows = federation.contract.linkingRows(of: party.name).count
+        let (host, port) = try #require(NodeConfiguration.splitEndpoint(party.endpoint))
+        let context = try TLSContext(configuration: federation.coordinatorTLS, role: .client)
+        let hash = federation.contract.contentHash
+
+        func conversation(_ messages: [WireMessage]) async throws -> [WireMessage] {
+            let connection = try await SecureClient.connect(host: host, port: port, context: context, policy: .party(party.certificateName))
+            return try await connection.withSession { session in
+                var answers: [WireMessage] = []
+                for message in messages {
+                    try await session.send(message)
+                    answers.append(try await session.receive(timeout: .seconds(20)))
+                }
+                return answers
+            }
+        }
+        func code(_ message: WireMessage) -> UInt16? {
+            if case .error(let error) = message { return error.code }
+            return nil
+        }
+
+        // Another contract: error 101, and the node hangs up.
+        let wrongHash = try await conversation([.hello(WireHello(partyName: "coordinator", contractHash: String(repeating: "0", count: 64)))])
+        #expect(code(wrongHash[0]) == WireErrorMessage.contractMismatch)
+
+        // A request before hello: error 102.
+        let early = try await conversation([.ping(nonce: 1)])
+        #expect(code(early[0]) == WireErrorMessage.unexpectedMessage)
+
+        // After a proper hello, each bad request is answered and the connection stays usable.
+        let good = [0.0]
+        let answers = try await conversation([
+            .hello(WireHello(partyName: "coordinator", contractHash: hash)),
+            .pricingRequest(WirePricingRequest(round: "r1", iteration: 1, prices: [good + Array(repeating: 0, count: rows)], costWeight: 1)),
+            .pricingRequest(WirePricingRequest(round: "r1", iteration: 2, prices: [Array(repeating: .nan, count: rows)], costWeight: 1)),
+            .pricingRequest(WirePricingRequest(round: "r1", iteration: 3, prices: [Array(repeating: .infinity, count: rows)], costWeight: 1)),
+            .pricingRequest(WirePricingRequest(round: "../../etc", iteration: 1, prices: [Array(repeating: 0, count: rows)], costWeight: 1)),
+            .pricingResponse(WirePricingResponse(proposals: [], values: [], best: [])),
+            .planInstruction(WirePlanInstruction(round: "no-such-round", kind: .lastIterate)),
+            .pricingRequest(WirePricingRequest(round: "r1", iteration: 4, prices: [Array(repeating: 0, count: rows)], costWeight: 1)),
+            .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([999: 1]))),
+            .ping(nonce: 77),
+        ])
+        #expect(answers[0] == .welcome(WireWelcome(partyName: party.name, contractHash: hash)))
+        #expect(answers[1] == .error(WireErrorMessage(code: WireErrorMessage.badRequest, text: "price vector has \(rows + 1) entries, expected \(rows) (one per linking row of this partner)")))
+        #expect(answers[2] == .error(WireErrorMessage(code: WireErrorMessage.badRequest, text: "prices must be finite numbers")))
+        #expect(answers[3] == .error(WireErrorMessage(code: WireErrorMessage.badRequest, text: "prices must be finite numbers")))
+        #expect(code(answers[4]) == WireErrorMessage.badRequest)
+        #expect(code(answers[5]) == WireErrorMessage.unexpectedMessage)
+        #expect(code(answers[6]) == WireErrorMessage.badRequest)
+        guard case .pricingResponse(let response) = answers[7] else {
+            Issue.record("expected proposals, got \(answers[7])")
+            return
+        }
+        #expect(response.proposals.allSatisfy { $0.usage.count == rows })
+        #expect(answers[8] == .error(WireErrorMessage(code: WireErrorMessage.unknownProposal, text: "no proposal with id 999")))
+        #expect(answers[9] == .pong(nonce: 77))
+
+        // Bytes that are not a Parley frame (an unknown message type) after a good hello: the
+        // node answers error 100 and closes. `openssl s_client` carries the raw bytes.
+        var raw = try FrameEncoder().encode(.hello(WireHello(partyName: "coordinator", contractHash: hash)))
+        raw += [0, 0, 0, 2, WireProtocol.version, 0xEE]
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = [
+            "openssl", "s_client", "-connect", "\(host):\(port)", "-quiet", "-CAfile", federation.coordinatorTLS.trustRootsPath,
+            "-cert", federation.coordinatorTLS.certificatePath, "-key", federation.coordinatorTLS.privateKeyPath,
+        ]
+        let input = Pipe()
+        let output = Pipe()
+        client.standardInput = input
+        client.standardOutput = output
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        input.fileHandleForWriting.write(Data(raw))
+        let received = output.fileHandleForReading.readDataToEndOfFile()  // the node closes
+        try? input.fileHandleForWriting.close()
+        client.waitUntilExit()
+        var decoder = FrameDecoder()
+        let frames = try decoder.feed(Array(received))
+        #expect(frames.first.map { if case .welcome = $0 { true } else { false } } == true)
+        #expect(frames.dropFirst().first.flatMap(code) == WireErrorMessage.malformedFrame)
+
+        // And a normal round still runs.
+        let round = try ParleyBinary.run([
+            "round", "start", "--chain", federation.chainPath, "--method", "dw", "--out", "\(scratch.path)/run", "--quiet",
+            "--tls-certificate", federation.coordinatorTLS.certificatePath, "--tls-key", federation.coordinatorTLS.privateKeyPath,
+            "--tls-ca", federation.coordinatorTLS.trustRootsPath,
+        ])
+        #expect(round.status == 0, "\(round.output)")
+    }
+}
