@@ -18,6 +18,8 @@ public struct NetworkRound: Sendable {
     public var admm = ADMMSettings()
     /// How long one request may take before the partner counts as failed.
     public var requestTimeout: Duration = .seconds(300)
+    /// How a lost partner connection is re-made, and how long a partner may stay unreachable.
+    public var reconnect = RemotePartner.ReconnectPolicy()
     public var printer: (@Sendable (String) -> Void)?
 
     public init(chainPath: String, method: RoundMethod, outputDirectory: String, tls: TLSConfiguration) {
@@ -37,6 +39,7 @@ public struct NetworkRound: Sendable {
                     + "coordinator is \(contract.coordinator.identity)")
         }
         let requestTimeout = requestTimeout
+        let reconnect = reconnect
         let partners: [RemotePartner]
         let clock = ContinuousClock()
         let start = clock.now
@@ -47,7 +50,7 @@ public struct NetworkRound: Sendable {
                 group.addTask {
                     let partner = try await RemotePartner.connect(
                         party: party, linkingRows: contract.linkingRows(of: party.name), contract: contract,
-                        context: context, requestTimeout: requestTimeout)
+                        context: context, requestTimeout: requestTimeout, reconnect: reconnect)
                     return (k, partner)
                 }
             }

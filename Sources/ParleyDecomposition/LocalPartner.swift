@@ -253,4 +253,18 @@ public actor LocalPartner: Partner {
 extension LocalPartner {
     /// A stored proposal's plan (or ray), so a node can keep its proposals on disk.
     public func storedProposal(id: Int) -> (x: [Double], isRay: Bool)? { proposals[id] }
+
+    /// Puts back a proposal kept on disk (after a restart) under its old id, with its usage and
+    /// cost computed as when it was made, so repeated requests find it and plan instructions
+    /// can weight it.
+    public func restoreProposal(id: Int, x: [Double], isRay: Bool) {
+        let usage = problem.linking.multiply(x)
+        let cost =
+            isRay
+            ? sign * zip(problem.program.objective, x).reduce(0) { $0 + $1.0 * $1.1 }
+            : sign * problem.program.objectiveValue(x)
+        proposals[id] = (x, isRay)
+        known[ProposalKey(usage: usage, cost: cost, isRay: isRay)] = id
+        nextID = max(nextID, id + 1)
+    }
 }

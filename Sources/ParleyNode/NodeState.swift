@@ -56,20 +56,25 @@ actor NodeState {
 
     /// The partner for `round`: the current one, or a fresh one (cold solver, no proposals) when a
     /// new round starts.
-    func round(_ round: String, startIfNew: Bool = true) throws -> (LocalPartner, ProposalStore) {
+    func round(_ round: String, startIfNew: Bool = true) async throws -> (LocalPartner, ProposalStore) {
         if let current, current.round == round { return (current.partner, current.store) }
-        guard startIfNew else {
-            throw PartnerError(
-                partner: problem.name, kind: .badRequest,
-                message: "round '\(round.prefix(80))' is not the round in progress (\(current?.round ?? "none"))")
-        }
         guard Self.isSafeRoundID(round) else {
             throw PartnerError(
                 partner: problem.name, kind: .badRequest,
                 message: "round id '\(round.prefix(80))' must be 1–128 letters, digits, '.', '_' or '-', not starting with '.'")
         }
+        guard startIfNew || FileManager.default.fileExists(atPath: "\(stateDirectory)/rounds/\(round).proposals") else {
+            throw PartnerError(
+                partner: problem.name, kind: .badRequest,
+                message: "round '\(round.prefix(80))' is not the round in progress (\(current?.round ?? "none"))")
+        }
         let partner = try LocalPartner(problem: problem, chainSense: sense)
-        let store = try ProposalStore(path: "\(stateDirectory)/rounds/\(round).proposals")
+        // A round this node already took part in before a restart: its proposals come back
+        // under their old ids, so the coordinator's columns and final weights still match.
+        let path = "\(stateDirectory)/rounds/\(round).proposals"
+        let kept = try ProposalStore.load(path: path)
+        for proposal in kept { await partner.restoreProposal(id: proposal.id, x: proposal.x, isRay: proposal.isRay) }
+        let store = try ProposalStore(path: path, known: kept.map(\.id))
         current = (round, partner, store)
         return (partner, store)
     }

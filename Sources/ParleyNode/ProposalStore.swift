@@ -23,14 +23,39 @@ final class ProposalStore: @unchecked Sendable {
     private var unsynced = false
     let path: String
 
-    init(path: String) throws {
+    init(path: String, known: [Int] = []) throws {
         self.path = path
+        self.kept = Set(known)
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw NodeError("\(path): cannot open (\(String(cString: strerror(errno))))") }
         self.descriptor = descriptor
     }
 
     deinit { close(descriptor) }
+
+    /// The proposals in the file at `path` (none if it does not exist); a torn last record, left
+    /// by a crash in the middle of an append, is ignored.
+    static func load(path: String) throws -> [(id: Int, isRay: Bool, x: [Double])] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        let bytes = [UInt8](data)
+        var records: [(id: Int, isRay: Bool, x: [Double])] = []
+        var offset = 0
+        func integer<T: FixedWidthInteger>(_ type: T.Type) -> T? {
+            guard offset + MemoryLayout<T>.size <= bytes.count else { return nil }
+            defer { offset += MemoryLayout<T>.size }
+            return bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+        }
+        while offset < bytes.count {
+            guard let id = integer(UInt64.self), let ray = integer(UInt8.self), let count = integer(UInt32.self),
+                offset + Int(count) * 8 <= bytes.count
+            else { break }
+            var x: [Double] = []
+            x.reserveCapacity(Int(count))
+            for _ in 0..<count { x.append(Double(bitPattern: integer(UInt64.self)!)) }
+            records.append((Int(id), ray == 1, x))
+        }
+        return records
+    }
 
     /// Appends the proposals among `ids` not stored yet.
     func keep(_ ids: [Int], from partner: LocalPartner) async throws {

@@ -81,6 +81,10 @@ final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         handshakeDeadline?.cancel()
+        // A channel that never became active (connection refused) never ran the handshake; its
+        // waiter must still hear why. (A completed promise ignores this.)
+        handshakePromise.fail(TransportError(.connectionFailed, "the connection closed before the TLS handshake"))
+        failHeldWrites()
     }
 
     func channelActive(context: ChannelHandlerContext) {

@@ -1,0 +1,84 @@
+import Foundation
+import ParleyCoordinator
+import ParleyModel
+import ParleyTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A node killed with SIGKILL in the middle of a round and started again with the same
+/// configuration: the coordinator reconnects, sends the request in hand again, and the round ends
+/// at the same optimum, with the restarted node's plan formed from proposals it kept on disk.
+@Suite(.serialized) struct NodeRestartTests {
+    @Test func roundSurvivesANodeKilledAfterIterationThree() async throws {
+        let scratch = try Scratch("restart")
+        let chain = "\(scratch.path)/chain"
+        let split = try ParleyBinary.run([
+            "split", Fixtures.path("blocks/pds-02.mps"), "--dec", Fixtures.path("blocks/pds-02.dec"), "--out", chain,
+        ])
+        #expect(split.status == 0, "\(split.output)")
+        let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+        let nodes = try federation.startNodes(executable: ParleyBinary.path)
+        defer { nodes.stop() }
+        #expect(nodes.waitUntilListening().isEmpty)
+        let victim = federation.contract.partners[3].name
+        let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
+
+        let run = "\(scratch.path)/run"
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+        coordinator.arguments = [
+            "round", "start", "--chain", federation.chainPath, "--method", "dw", "--out", run, "--quiet",
+            "--tls-certificate", federation.coordinatorTLS.certificatePath, "--tls-key", federation.coordinatorTLS.privateKeyPath,
+            "--tls-ca", federation.coordinatorTLS.trustRootsPath, "--partner-deadline", "60",
+        ]
+        let coordinatorLog = "\(scratch.path)/coordinator.log"
+        _ = FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
+        coordinator.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: coordinatorLog))
+        coordinator.standardError = coordinator.standardOutput
+        try coordinator.run()
+
+        // Wait for iteration 3 in the coordinator's log, then kill the node outright.
+        var iterations = 0
+        for _ in 0..<2000 where iterations < 3 {
+            iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
+            usleep(5_000)
+        }
+        #expect(iterations >= 3)
+        let pid = try #require(nodes.processIdentifiers[victim])
+        #expect(kill(pid, SIGKILL) == 0)
+        usleep(300_000)
+
+        // The same node, same configuration, started again.
+        let restarted = Process()
+        restarted.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+        restarted.arguments = ["node", "--config", victimConfig]
+        restarted.standardOutput = FileHandle.nullDevice
+        restarted.standardError = FileHandle.nullDevice
+        try restarted.run()
+        defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
+
+        for _ in 0..<2400 where coordinator.isRunning { usleep(50_000) }
+        #expect(!coordinator.isRunning)
+        if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
+        #expect(coordinator.terminationStatus == 0, "\((try? String(contentsOfFile: coordinatorLog, encoding: .utf8)) ?? "")")
+
+        let summary = try readSummary(run)
+        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        // The restarted node formed its plan, and the joint plan is feasible.
+        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
+        let columns = program.columnIndexByName()
+        var x = Array(repeating: 0.0, count: program.columnCount)
+        let roundID = try #require(summary["round"] as? String)
+        for party in federation.contract.partners {
+            for (name, value) in try readPlan("\(federation.directory)/\(party.name)/state/plans/\(roundID).csv") {
+                x[try #require(columns[name])] = value
+            }
+        }
+        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
+    }
+}
