@@ -139,7 +139,12 @@ public final class RemotePartner: Partner, Sendable {
                         // TLS 1.3: the welcome is the node's acceptance of our certificate.
                         let answer = try await session.receive(timeout: timeout)
                         switch answer {
-                        case .welcome: break
+                        case .welcome(let welcome):
+                            guard case .hello(let ours) = hello, welcome.contractHash == ours.contractHash else {
+                                throw PartnerError(
+                                    partner: name, kind: .badRequest,
+                                    message: "welcomed with contract hash \(welcome.contractHash), not this contract's")
+                            }
                         case .error(let error):
                             throw PartnerError(partner: name, kind: .badRequest, message: "refused the coordinator: \(error.text)")
                         default:
