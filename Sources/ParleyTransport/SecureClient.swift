@@ -16,8 +16,6 @@ public enum SecureClient {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> SecureConnection {
         precondition(context.role == .client, "SecureClient needs a client TLS context")
-        let handshakeTimeout = TimeAmount(settings.handshakeTimeout)
-        let maximumFrameSize = settings.maximumFrameSize
         let (channel, handshake, traffic): (NIOAsyncChannel<WireMessage, WireMessage>, EventLoopFuture<String>, TrafficCounter)
         do {
             (channel, handshake, traffic) = try await ClientBootstrap(group: group)
@@ -25,15 +23,9 @@ public enum SecureClient {
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let session = try TLSSession(context: context, expectedHost: host)
-                        let tls = OpenSSLHandler(
-                            session: session, policy: policy, handshakeTimeout: handshakeTimeout, eventLoop: channel.eventLoop)
-                        let traffic = TrafficCounter()
-                        try channel.pipeline.syncOperations.addHandlers([
-                            TrafficCountingHandler(counter: traffic), tls, WireFrameHandler(maximumFrameSize: maximumFrameSize),
-                        ])
-                        let wrapped = try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
-                        return (wrapped, tls.handshakeResult, traffic)
+                        let pipeline = try SecurePipeline(
+                            on: channel, context: context, policy: policy, expectedHost: host, settings: settings)
+                        return (pipeline.channel, pipeline.handshake, pipeline.traffic)
                     }
                 }
         } catch let error as TransportError {

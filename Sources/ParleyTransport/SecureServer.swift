@@ -27,8 +27,6 @@ public struct SecureServer: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> SecureServer {
         precondition(context.role == .server, "SecureServer needs a server TLS context")
-        let handshakeTimeout = TimeAmount(settings.handshakeTimeout)
-        let maximumFrameSize = settings.maximumFrameSize
         let listener: NIOAsyncChannel<Pending, Never>
         do {
             listener = try await ServerBootstrap(group: group)
@@ -36,16 +34,11 @@ public struct SecureServer: Sendable {
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let session = try TLSSession(context: context, expectedHost: nil)
-                        let tls = OpenSSLHandler(
-                            session: session, policy: policy, handshakeTimeout: handshakeTimeout, eventLoop: channel.eventLoop)
-                        let traffic = TrafficCounter()
-                        try channel.pipeline.syncOperations.addHandlers([
-                            TrafficCountingHandler(counter: traffic), tls, WireFrameHandler(maximumFrameSize: maximumFrameSize),
-                        ])
-                        let wrapped = try NIOAsyncChannel<WireMessage, WireMessage>(wrappingChannelSynchronously: channel)
+                        let pipeline = try SecurePipeline(
+                            on: channel, context: context, policy: policy, expectedHost: nil, settings: settings)
                         let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
-                        return Pending(channel: wrapped, handshake: tls.handshakeResult, remoteAddress: remote, traffic: traffic)
+                        return Pending(
+                            channel: pipeline.channel, handshake: pipeline.handshake, remoteAddress: remote, traffic: pipeline.traffic)
                     }
                 }
         } catch {

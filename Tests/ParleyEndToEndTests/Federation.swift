@@ -62,3 +62,32 @@ func readSummary(_ run: String) throws -> [String: Any] {
     let data = try Data(contentsOf: URL(fileURLWithPath: "\(run)/summary.json"))
     return try JSONSerialization.jsonObject(with: data) as! [String: Any]
 }
+
+/// Splits a block instance with `parley split`, sets up a local federation for it and starts its
+/// nodes (waiting until they listen).
+func startFederation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, RunningNodes) {
+    let chain = "\(scratch.path)/chain"
+    let split = try ParleyBinary.run([
+        "split", Fixtures.path("blocks/\(instance).mps"), "--dec", Fixtures.path("blocks/\(instance).dec"), "--out", chain,
+    ])
+    guard split.status == 0 else { throw FederationSetupError(message: "parley split failed: \(split.output)") }
+    let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+    let nodes = try federation.startNodes(executable: ParleyBinary.path)
+    let late = nodes.waitUntilListening()
+    guard late.isEmpty else { throw FederationSetupError(message: "nodes not listening: \(late)") }
+    return (federation, nodes)
+}
+
+/// `parley round start` over the network as the federation's coordinator.
+func roundArguments(_ federation: LocalFederation, method: String, out: String) -> [String] {
+    [
+        "round", "start", "--chain", federation.chainPath, "--method", method, "--out", out, "--quiet",
+        "--tls-certificate", federation.coordinatorTLS.certificatePath, "--tls-key", federation.coordinatorTLS.privateKeyPath,
+        "--tls-ca", federation.coordinatorTLS.trustRootsPath,
+    ]
+}
+
+struct FederationSetupError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -9,31 +9,9 @@ import Testing
 /// Real processes, real TLS: one `parley node` per partner and `parley round start` as the
 /// coordinator, all on loopback, run against the published instances.
 @Suite(.serialized) struct FederationTests {
-    /// Splits an instance, sets up the federation and starts its nodes.
-    func federation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, RunningNodes) {
-        let chain = "\(scratch.path)/chain"
-        let split = try ParleyBinary.run([
-            "split", Fixtures.path("blocks/\(instance).mps"), "--dec", Fixtures.path("blocks/\(instance).dec"), "--out", chain,
-        ])
-        #expect(split.status == 0, "\(split.output)")
-        let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
-        let nodes = try federation.startNodes(executable: ParleyBinary.path)
-        let late = nodes.waitUntilListening()
-        #expect(late.isEmpty, "nodes not listening: \(late)")
-        return (federation, nodes)
-    }
-
-    func roundArguments(_ federation: LocalFederation, method: String, out: String) -> [String] {
-        [
-            "round", "start", "--chain", federation.chainPath, "--method", method, "--out", out, "--quiet",
-            "--tls-certificate", federation.coordinatorTLS.certificatePath, "--tls-key", federation.coordinatorTLS.privateKeyPath,
-            "--tls-ca", federation.coordinatorTLS.trustRootsPath,
-        ]
-    }
-
     @Test func pds02ByDantzigWolfeOverElevenNodes() async throws {
         let scratch = try Scratch("pds")
-        let (federation, nodes) = try await federation("pds-02", scratch: scratch)
+        let (federation, nodes) = try await startFederation("pds-02", scratch: scratch)
         defer { nodes.stop() }
         #expect(federation.contract.partners.count == 11)
         let run = "\(scratch.path)/run"
@@ -66,7 +44,7 @@ import Testing
 
     @Test func lands3ByADMMOverTheNetwork() async throws {
         let scratch = try Scratch("lands3")
-        let (federation, nodes) = try await federation("lands3", scratch: scratch)
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
         let run = "\(scratch.path)/run"
         let round = try ParleyBinary.run(roundArguments(federation, method: "admm", out: run))
@@ -82,7 +60,7 @@ import Testing
     /// variable values, only usages of the node's own linking rows and costs.
     @Test func auditLogsHoldOnlyUsagesAndCostsOfTheNodesOwnRows() async throws {
         let scratch = try Scratch("audit")
-        let (federation, nodes) = try await federation("lands3", scratch: scratch)
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
         let run = "\(scratch.path)/run"
         let round = try ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
@@ -115,7 +93,7 @@ import Testing
 
     @Test func nodeRefusesAnotherCoordinatorAndAnotherContract() async throws {
         let scratch = try Scratch("refuse")
-        let (federation, nodes) = try await federation("lands3", scratch: scratch)
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
         // A consortium member that is not the contract's coordinator: a partner's own certificate.
         let node = federation.contract.partners[0]

@@ -11,15 +11,8 @@ import Testing
 @Suite(.serialized) struct HostileClientTests {
     @Test func everyBadRequestGetsATypedErrorAndTheNodeServesOn() async throws {
         let scratch = try Scratch("hostile")
-        let chain = "\(scratch.path)/chain"
-        let split = try ParleyBinary.run([
-            "split", Fixtures.path("blocks/lands3.mps"), "--dec", Fixtures.path("blocks/lands3.dec"), "--out", chain,
-        ])
-        #expect(split.status == 0, "\(split.output)")
-        let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
-        let nodes = try federation.startNodes(executable: ParleyBinary.path)
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
-        #expect(nodes.waitUntilListening().isEmpty)
         let party = federation.contract.partners[0]
         let rows = federation.contract.linkingRows(of: party.name).count
         let (host, port) = try #require(NodeConfiguration.splitEndpoint(party.endpoint))
@@ -105,11 +98,7 @@ import Testing
         #expect(frames.dropFirst().first.flatMap(code) == WireErrorMessage.malformedFrame)
 
         // And a normal round still runs.
-        let round = try ParleyBinary.run([
-            "round", "start", "--chain", federation.chainPath, "--method", "dw", "--out", "\(scratch.path)/run", "--quiet",
-            "--tls-certificate", federation.coordinatorTLS.certificatePath, "--tls-key", federation.coordinatorTLS.privateKeyPath,
-            "--tls-ca", federation.coordinatorTLS.trustRootsPath,
-        ])
+        let round = try ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
         #expect(round.status == 0, "\(round.output)")
     }
 }

@@ -14,26 +14,15 @@ import Glibc
 @Suite(.serialized) struct NodeRestartTests {
     @Test func roundSurvivesANodeKilledAfterIterationThree() async throws {
         let scratch = try Scratch("restart")
-        let chain = "\(scratch.path)/chain"
-        let split = try ParleyBinary.run([
-            "split", Fixtures.path("blocks/pds-02.mps"), "--dec", Fixtures.path("blocks/pds-02.dec"), "--out", chain,
-        ])
-        #expect(split.status == 0, "\(split.output)")
-        let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
-        let nodes = try federation.startNodes(executable: ParleyBinary.path)
+        let (federation, nodes) = try await startFederation("pds-02", scratch: scratch)
         defer { nodes.stop() }
-        #expect(nodes.waitUntilListening().isEmpty)
         let victim = federation.contract.partners[3].name
         let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
 
         let run = "\(scratch.path)/run"
         let coordinator = Process()
         coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        coordinator.arguments = [
-            "round", "start", "--chain", federation.chainPath, "--method", "dw", "--out", run, "--quiet",
-            "--tls-certificate", federation.coordinatorTLS.certificatePath, "--tls-key", federation.coordinatorTLS.privateKeyPath,
-            "--tls-ca", federation.coordinatorTLS.trustRootsPath, "--partner-deadline", "60",
-        ]
+        coordinator.arguments = roundArguments(federation, method: "dw", out: run) + ["--partner-deadline", "60"]
         let coordinatorLog = "\(scratch.path)/coordinator.log"
         _ = FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
         coordinator.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: coordinatorLog))

@@ -7,11 +7,8 @@ func runProcess(_ arguments: [String], input: String = "", directory: URL? = nil
     return (String(decoding: result.outputBytes, as: UTF8.self), result.status)
 }
 
-/// As above with binary input, optionally holding stdin open a while after writing (some tools,
-/// like `openssl s_client`, stop at end of input before the answer arrives).
-func runProcess(
-    _ arguments: [String], bytes: [UInt8], directory: URL? = nil, keepInputOpenFor hold: Duration = .zero
-) async throws -> (outputBytes: [UInt8], status: Int32) {
+/// As above with binary input.
+func runProcess(_ arguments: [String], bytes: [UInt8], directory: URL? = nil) async throws -> (outputBytes: [UInt8], status: Int32) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -32,15 +29,7 @@ func runProcess(
             return
         }
         stdin.fileHandleForWriting.write(Data(bytes))
-        let writer = stdin.fileHandleForWriting
-        if hold == .zero {
-            try? writer.close()
-        } else {
-            Task {
-                try? await Task.sleep(for: hold)
-                try? writer.close()
-            }
-        }
+        try? stdin.fileHandleForWriting.close()
     }
     output.fileHandleForReading.readabilityHandler = nil
     collected.append(output.fileHandleForReading.readDataToEndOfFile())
