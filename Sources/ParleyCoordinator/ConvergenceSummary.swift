@@ -1,0 +1,77 @@
+import Foundation
+import ParleyModel
+
+/// A round's `summary.json` as a reader sees it: how the round ended and where it got to.
+///
+/// Written once, atomically, when the round ends, so its presence is also the sign that the
+/// round is over. Every field may be absent or null (rounds of other kinds and versions).
+public struct ConvergenceSummary: Sendable, Equatable, Decodable {
+    public var method: String?
+    /// `optimal`, `converged`, `infeasible`, `iteration_limit`, … (`RoundStatus` raw values).
+    public var status: String?
+    public var objective: Double?
+    public var bound: Double?
+    public var gap: Double?
+    public var iterations: Int?
+    public var seconds: Double?
+    public var partners: [String]
+    public var message: String?
+    /// The partner the message is about, when it is about one.
+    public var partner: String?
+    public var violatedRows: [String]
+    public var linkingViolation: Double?
+
+    public init(method: String? = nil, status: String? = nil) {
+        self.method = method
+        self.status = status
+        self.partners = []
+        self.violatedRows = []
+    }
+
+    /// Reads a summary file, naming the file when it cannot be read or is not a JSON object.
+    public static func load(path: String) throws(ModelFileError) -> ConvergenceSummary {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelFileError(file: path, line: nil, message: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+        }
+        do {
+            return try JSONDecoder().decode(ConvergenceSummary.self, from: data)
+        } catch let error as ConvergenceRecord.FieldError {
+            throw ModelFileError(file: path, line: nil, message: error.message)
+        } catch {
+            throw ModelFileError(file: path, line: nil, message: "not a JSON object")
+        }
+    }
+
+    /// Reads the JSON object of a summary; unknown keys and nulls are fine.
+    public init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: JSONKey.self)
+        method = try object.string("method")
+        status = try object.string("status")
+        objective = try object.number("objective")
+        bound = try object.number("bound")
+        gap = try object.number("gap")
+        iterations = try object.integer("iterations")
+        seconds = try object.number("seconds")
+        partners = try object.strings("partners")
+        message = try object.string("message")
+        partner = try object.string("partner")
+        violatedRows = try object.strings("violated_rows")
+        linkingViolation = try object.number("linking_violation")
+    }
+
+    /// The summary as aligned `field  value` lines for the terminal, leaving out what is absent.
+    public var lines: [String] {
+        var rows: [(String, String)] = []
+        if let status { rows.append(("status", status + (message.map { $0.isEmpty ? "" : ": \($0)" } ?? ""))) }
+        if let objective { rows.append(("objective", ConvergenceLog.format(objective, "%.12g"))) }
+        if let bound { rows.append(("bound", ConvergenceLog.format(bound, "%.12g"))) }
+        if let gap { rows.append(("gap", ConvergenceLog.format(gap, "%.2e"))) }
+        if let linkingViolation { rows.append(("linking", "max violation \(ConvergenceLog.format(linkingViolation, "%.2e"))")) }
+        if !violatedRows.isEmpty { rows.append(("violated", violatedRows.joined(separator: ", "))) }
+        if let iterations {
+            rows.append(("iterations", "\(iterations)" + (seconds.map { " in " + ConvergenceLog.format($0, "%.3f") + " s" } ?? "")))
+        }
+        if !partners.isEmpty { rows.append(("partners", partners.joined(separator: ", "))) }
+        return rows.map { $0.0.padding(toLength: 12, withPad: " ", startingAt: 0) + $0.1 }
+    }
+}
