@@ -92,6 +92,18 @@ public final class ConvergenceLog: @unchecked Sendable {
         pad(columns(method: method, traffic: traffic).map { ($0.value(r), $0.width) })
     }
 
+    /// Objectives and bounds: twelve significant digits show a gap of 1e-9 and keep
+    /// 28857862377.4 out of exponent form.
+    static let objectiveFormat = "%.12g"
+    /// Gaps, residuals and violations: their size is what matters.
+    static let smallFormat = "%.2e"
+    static let secondsFormat = "%.3f"
+
+    /// An objective or bound, a gap or residual, and seconds, as the table shows them.
+    static func objectiveText(_ value: Double?) -> String { format(value, objectiveFormat) }
+    static func smallText(_ value: Double?) -> String { format(value, smallFormat) }
+    static func secondsText(_ value: Double?) -> String { format(value, secondsFormat) }
+
     /// A column: its title, its width (right-aligned) and how a record fills it.
     struct Column {
         var title: String
@@ -110,20 +122,20 @@ public final class ConvergenceLog: @unchecked Sendable {
 
     static func columns(method: String, traffic: Bool) -> [Column] {
         let iteration = Column(title: "iter", width: 6) { String($0.iteration) }
-        let objective = Column.number("objective", 20, "%.12g", \.objective)
+        let objective = Column.number("objective", 20, objectiveFormat, \.objective)
         let slowest = Column(title: "slowest", width: 10) { $0.slowestPartner ?? "-" }
-        let time = Column.number("time s", 9, "%.3f", \.seconds)
+        let time = Column.number("time s", 9, secondsFormat, \.seconds)
         var columns: [Column]
         if method == "dw" {
             columns = [
-                iteration, .integer("phase", 6, \.phase), objective, .number("bound", 20, "%.12g", \.bound),
-                .number("gap", 10, "%.2e", \.gap), .integer("columns", 8, \.columns), .integer("added", 6, \.added),
+                iteration, .integer("phase", 6, \.phase), objective, .number("bound", 20, objectiveFormat, \.bound),
+                .number("gap", 10, smallFormat, \.gap), .integer("columns", 8, \.columns), .integer("added", 6, \.added),
                 .number("alpha", 6, "%.2g", \.alpha), slowest, time,
             ]
         } else {
             columns = [
-                iteration, objective, .number("primal res", 11, "%.2e", \.primalResidual),
-                .number("dual res", 11, "%.2e", \.dualResidual), .number("rho", 10, "%.3g", \.rho), slowest, time,
+                iteration, objective, .number("primal res", 11, smallFormat, \.primalResidual),
+                .number("dual res", 11, smallFormat, \.dualResidual), .number("rho", 10, "%.3g", \.rho), slowest, time,
             ]
         }
         if traffic {

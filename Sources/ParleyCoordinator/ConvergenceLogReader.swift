@@ -12,6 +12,7 @@ public struct ConvergenceLogReader: Sendable {
     private var pending: [UInt8] = []
     private var linesRead = 0
 
+    /// A reader at the start of the file at `path`.
     public init(path: String) {
         self.path = path
     }

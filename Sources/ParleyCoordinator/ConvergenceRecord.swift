@@ -8,16 +8,19 @@ import ParleyDecomposition
 /// counters, networked ones add `bytes_sent` and `bytes_received`), so a reader keeps what it
 /// knows, ignores keys it does not, and lets the table and the plot show what is there.
 public struct ConvergenceRecord: Sendable, Equatable, Decodable {
+    /// The iteration number, from 1: the one field a row must have.
     public var iteration: Int
     /// Seconds since the round started.
     public var seconds: Double?
     /// DW: 1 while finding a feasible combination, 2 after. ADMM: 0.
     public var phase: Int?
+    /// Chain objective of the current plan (DW: the restricted master's; ADMM: Σ costs).
     public var objective: Double?
     /// DW: the best Lagrangian bound so far.
     public var bound: Double?
     /// DW: relative gap between objective and bound.
     public var gap: Double?
+    /// ADMM residuals and penalty.
     public var primalResidual: Double?
     public var dualResidual: Double?
     public var rho: Double?
@@ -26,6 +29,7 @@ public struct ConvergenceRecord: Sendable, Equatable, Decodable {
     public var added: Int?
     /// DW: smoothing weight used this iteration.
     public var alpha: Double?
+    /// The partner that answered last this iteration, and its time.
     public var slowestPartner: String?
     public var slowestSeconds: Double?
     /// Networked rounds: bytes the coordinator sent and received this iteration.
@@ -35,6 +39,7 @@ public struct ConvergenceRecord: Sendable, Equatable, Decodable {
     /// `primal_residual`/`dual_residual`/`rho` for ADMM), nil when it has neither.
     public var method: RoundMethod?
 
+    /// A row with only its number (and the method whose columns it belongs to).
     public init(iteration: Int, method: RoundMethod? = nil) {
         self.iteration = iteration
         self.method = method

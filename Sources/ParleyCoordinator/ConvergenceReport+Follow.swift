@@ -3,7 +3,9 @@ import ParleyModel
 
 /// What following a running round yields: each new row, then the summary, which ends it.
 public enum ConvergenceEvent: Sendable, Equatable {
+    /// A row of the log, once its newline has been written.
     case record(ConvergenceRecord)
+    /// The summary: the round is over and no row follows.
     case summary(ConvergenceSummary)
 }
 

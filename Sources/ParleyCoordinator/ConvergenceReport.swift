@@ -4,11 +4,14 @@ import ParleyModel
 /// A run directory read back: the rows of `convergence.jsonl` and, once the round has ended,
 /// its `summary.json`. What `parley log show` prints and `parley log plot` draws.
 public struct ConvergenceReport: Sendable {
+    /// The run directory, as given.
     public var runDirectory: String
+    /// The log's rows, in file order.
     public var records: [ConvergenceRecord]
     /// Nil while the round is still running (the summary is written last).
     public var summary: ConvergenceSummary?
 
+    /// A report from parts already read (`load` reads them from the run directory).
     public init(runDirectory: String, records: [ConvergenceRecord], summary: ConvergenceSummary?) {
         self.runDirectory = runDirectory
         self.records = records

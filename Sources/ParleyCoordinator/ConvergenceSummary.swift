@@ -6,21 +6,29 @@ import ParleyModel
 /// Written once, atomically, when the round ends, so its presence is also the sign that the
 /// round is over. Every field may be absent or null (rounds of other kinds and versions).
 public struct ConvergenceSummary: Sendable, Equatable, Decodable {
+    /// `dw` or `admm`.
     public var method: String?
     /// `optimal`, `converged`, `infeasible`, `iteration_limit`, … (`RoundStatus` raw values).
     public var status: String?
+    /// The final objective, bound (DW) and relative gap (DW).
     public var objective: Double?
     public var bound: Double?
     public var gap: Double?
+    /// Iterations run and seconds taken.
     public var iterations: Int?
     public var seconds: Double?
+    /// The partners' names, in contract order.
     public var partners: [String]
+    /// Why the round ended, in words.
     public var message: String?
     /// The partner the message is about, when it is about one.
     public var partner: String?
+    /// DW, infeasible: the linking rows no plan can meet.
     public var violatedRows: [String]
+    /// The largest violation of a linking row by the partners' final plans.
     public var linkingViolation: Double?
 
+    /// A summary with only a method and a status; the rest absent.
     public init(method: String? = nil, status: String? = nil) {
         self.method = method
         self.status = status
@@ -31,7 +39,8 @@ public struct ConvergenceSummary: Sendable, Equatable, Decodable {
     /// Reads a summary file, naming the file when it cannot be read or is not a JSON object.
     public static func load(path: String) throws(ModelFileError) -> ConvergenceSummary {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelFileError(file: path, line: nil, message: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ModelFileError(file: path, line: nil, message: exists ? "cannot read the file" : "no such file")
         }
         do {
             return try JSONDecoder().decode(ConvergenceSummary.self, from: data)
@@ -61,15 +70,16 @@ public struct ConvergenceSummary: Sendable, Equatable, Decodable {
 
     /// The summary as aligned `field  value` lines for the terminal, leaving out what is absent.
     public var lines: [String] {
+        typealias Log = ConvergenceLog
         var rows: [(String, String)] = []
         if let status { rows.append(("status", status + (message.map { $0.isEmpty ? "" : ": \($0)" } ?? ""))) }
-        if let objective { rows.append(("objective", ConvergenceLog.format(objective, "%.12g"))) }
-        if let bound { rows.append(("bound", ConvergenceLog.format(bound, "%.12g"))) }
-        if let gap { rows.append(("gap", ConvergenceLog.format(gap, "%.2e"))) }
-        if let linkingViolation { rows.append(("linking", "max violation \(ConvergenceLog.format(linkingViolation, "%.2e"))")) }
+        if let objective { rows.append(("objective", Log.objectiveText(objective))) }
+        if let bound { rows.append(("bound", Log.objectiveText(bound))) }
+        if let gap { rows.append(("gap", Log.smallText(gap))) }
+        if let linkingViolation { rows.append(("linking", "max violation " + Log.smallText(linkingViolation))) }
         if !violatedRows.isEmpty { rows.append(("violated", violatedRows.joined(separator: ", "))) }
         if let iterations {
-            rows.append(("iterations", "\(iterations)" + (seconds.map { " in " + ConvergenceLog.format($0, "%.3f") + " s" } ?? "")))
+            rows.append(("iterations", "\(iterations)" + (seconds.map { " in " + Log.secondsText($0) + " s" } ?? "")))
         }
         if !partners.isEmpty { rows.append(("partners", partners.joined(separator: ", "))) }
         return rows.map { $0.0.padding(toLength: 12, withPad: " ", startingAt: 0) + $0.1 }
