@@ -12,8 +12,10 @@ import ParleyModel
 /// for zero or less, and a null has no value: such points are left out and the line joins its
 /// neighbours (a final gap of exactly 0 is common; the panel says how many were left out).
 public struct ConvergencePlot: Sendable {
+    /// The run to draw.
     public var report: ConvergenceReport
 
+    /// A plot of `report`, finished or still running.
     public init(report: ConvergenceReport) {
         self.report = report
     }
@@ -121,13 +123,16 @@ public struct ConvergencePlot: Sendable {
     }
 
     var subtitle: String {
-        guard let summary = report.summary else { return "\(report.records.count) iterations so far (no summary.json yet)" }
+        guard let summary = report.summary else {
+            return "\(report.records.count) iterations so far (no summary.json yet)"
+        }
         var parts: [String] = []
-        if let v = summary.objective { parts.append("objective " + ConvergenceLog.format(v, "%.12g")) }
-        if let v = summary.bound { parts.append("bound " + ConvergenceLog.format(v, "%.12g")) }
-        if let v = summary.gap { parts.append("gap " + ConvergenceLog.format(v, "%.2e")) }
+        typealias Log = ConvergenceLog
+        if let v = summary.objective { parts.append("objective " + Log.objectiveText(v)) }
+        if let v = summary.bound { parts.append("bound " + Log.objectiveText(v)) }
+        if let v = summary.gap { parts.append("gap " + Log.smallText(v)) }
         if let i = summary.iterations {
-            parts.append("\(i) iterations" + (summary.seconds.map { " in " + ConvergenceLog.format($0, "%.3f") + " s" } ?? ""))
+            parts.append("\(i) iterations" + (summary.seconds.map { " in " + Log.secondsText($0) + " s" } ?? ""))
         }
         return parts.joined(separator: " · ")
     }
@@ -140,52 +145,49 @@ public struct ConvergencePlot: Sendable {
 
     func draw(_ panel: Panel, top: Double, x: PlotScale, xLabel: Bool) -> String {
         let left = Self.marginLeft
-        let plotWidth = Self.width - Self.marginLeft - Self.marginRight
-        let height = panel.height
+        let width = Self.width - Self.marginLeft - Self.marginRight
+        let (right, bottom) = (left + width, top + panel.height)
         let all = panel.series.flatMap { series in report.records.compactMap(series.value) }
         let y = panel.logarithmic ? PlotScale.logarithmic(all) : PlotScale.objective(all)
-        func px(_ v: Double) -> Double { left + min(max(x.fraction(v), 0), 1) * plotWidth }
-        func py(_ v: Double) -> Double { top + (1 - min(max(y.fraction(v), 0), 1)) * height }
-        let attributes = "data-panel=\"\(panel.name)\""
-        var out = "<g class=\"panel\" \(attributes)>\n"
-        out += "<rect class=\"plot-area\" \(attributes) x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotWidth))\" "
-            + "height=\"\(n(height))\" fill=\"white\" stroke=\"#888\"/>\n"
+        // Clamped, so that no point can leave the plot area.
+        func px(_ v: Double) -> Double { left + min(max(x.fraction(v), 0), 1) * width }
+        func py(_ v: Double) -> Double { bottom - min(max(y.fraction(v), 0), 1) * panel.height }
+        let inPanel = "data-panel=\"\(panel.name)\""
+        var out = "<g class=\"panel\" \(inPanel)>\n"
+        out += rect(left, top, width, panel.height, "class=\"plot-area\" \(inPanel) fill=\"white\"")
 
         // Phase 1 of DW (artificial variables still in the master) on a grey ground.
         if report.method != .admm, let last = report.records.last(where: { $0.phase == 1 })?.iteration,
             report.records.contains(where: { $0.phase == 2 })
         {
-            let end = px(Double(last) + 0.5)
-            out += "<rect class=\"phase1\" x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(end - left))\" height=\"\(n(height))\" fill=\"#f0f0f0\"/>\n"
-            out += "<text x=\"\(n(left + 4))\" y=\"\(n(top + height - 6))\" font-size=\"10\" fill=\"#777\">phase 1</text>\n"
+            out += rect(left, top, px(Double(last) + 0.5) - left, panel.height, "class=\"phase1\" fill=\"#f0f0f0\"")
+            out += text(left + 4, bottom - 6, "phase 1", "font-size=\"10\" fill=\"#777\"")
         }
 
-        // Grid, ticks and tick labels.
+        // Grid, ticks and tick labels; minor ticks (no label) are shorter and have no grid line.
         for tick in y.ticks {
             let ty = py(tick.value)
-            if let label = tick.label {
-                out += "<line x1=\"\(n(left))\" y1=\"\(n(ty))\" x2=\"\(n(left + plotWidth))\" y2=\"\(n(ty))\" stroke=\"#e3e3e3\"/>\n"
-                out += "<line x1=\"\(n(left - 6))\" y1=\"\(n(ty))\" x2=\"\(n(left))\" y2=\"\(n(ty))\" stroke=\"#444\"/>\n"
-                out += "<text class=\"tick-label\" x=\"\(n(left - 9))\" y=\"\(n(ty + 4))\" text-anchor=\"end\">"
-                    + tickText(label, tick.exponent) + "</text>\n"
-            } else {
-                out += "<line x1=\"\(n(left - 3))\" y1=\"\(n(ty))\" x2=\"\(n(left))\" y2=\"\(n(ty))\" stroke=\"#444\"/>\n"
+            guard let label = tick.label else {
+                out += line(left - 3, ty, left, ty, "stroke=\"#444\"")
+                continue
             }
+            out += line(left, ty, right, ty, "stroke=\"#e3e3e3\"") + line(left - 6, ty, left, ty, "stroke=\"#444\"")
+            out += text(left - 9, ty + 4, tickText(label, tick.exponent), "class=\"tick-label\" text-anchor=\"end\"")
         }
         for tick in x.ticks {
             let tx = px(tick.value)
-            out += "<line x1=\"\(n(tx))\" y1=\"\(n(top))\" x2=\"\(n(tx))\" y2=\"\(n(top + height))\" stroke=\"#eeeeee\"/>\n"
-            out += "<line x1=\"\(n(tx))\" y1=\"\(n(top + height))\" x2=\"\(n(tx))\" y2=\"\(n(top + height + 6))\" stroke=\"#444\"/>\n"
-            out += "<text class=\"tick-label\" x=\"\(n(tx))\" y=\"\(n(top + height + 19))\" text-anchor=\"middle\">\(tick.label ?? "")</text>\n"
+            out += line(tx, top, tx, bottom, "stroke=\"#eeeeee\"") + line(tx, bottom, tx, bottom + 6, "stroke=\"#444\"")
+            out += text(tx, bottom + 19, tick.label ?? "", "class=\"tick-label\" text-anchor=\"middle\"")
         }
-        out += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotWidth))\" height=\"\(n(height))\" fill=\"none\" stroke=\"#888\"/>\n"
+        out += rect(left, top, width, panel.height, "fill=\"none\" stroke=\"#888\"")
 
         // Axis labels.
-        let middle = top + height / 2
-        out += "<text class=\"axis-label\" x=\"18\" y=\"\(n(middle))\" text-anchor=\"middle\" "
-            + "transform=\"rotate(-90 18 \(n(middle)))\">\(escape(panel.axisLabel))</text>\n"
+        let middle = top + panel.height / 2
+        out += text(
+            18, middle, escape(panel.axisLabel),
+            "class=\"axis-label\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(n(middle)))\"")
         if xLabel {
-            out += "<text class=\"axis-label\" x=\"\(n(left + plotWidth / 2))\" y=\"\(n(top + height + 40))\" text-anchor=\"middle\">iteration</text>\n"
+            out += text(left + width / 2, bottom + 40, "iteration", "class=\"axis-label\" text-anchor=\"middle\"")
         }
 
         // The lines, and the legend with what could not be drawn.
@@ -195,9 +197,8 @@ public struct ConvergencePlot: Sendable {
                 guard let v = series.value(r), y.canShow(v) else { return nil }
                 return (px(Double(r.iteration)), py(v))
             }
-            let dash = series.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
-            out += "<polyline class=\"series\" data-series=\"\(series.name)\" \(attributes) fill=\"none\" stroke=\"\(series.color)\" "
-                + "stroke-width=\"1.8\" stroke-linejoin=\"round\"\(dash) points=\""
+            out += "<polyline class=\"series\" data-series=\"\(series.name)\" \(inPanel) fill=\"none\" "
+                + "\(stroke(series, width: 1.8)) stroke-linejoin=\"round\" points=\""
                 + points.map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ") + "\"/>\n"
             if points.count <= Self.markerLimit {
                 for (px, py) in points {
@@ -207,7 +208,7 @@ public struct ConvergencePlot: Sendable {
             let present = report.records.filter { series.value($0) != nil }.count
             legend.append((series, present - points.count))
         }
-        out += legendRow(legend, right: left + plotWidth - 4, baseline: top - 8)
+        out += legendRow(legend, right: right - 4, baseline: top - 8)
         return out + "</g>\n"
     }
 
@@ -221,14 +222,32 @@ public struct ConvergencePlot: Sendable {
         let widths = labels.map { 30 + 7.0 * Double($0.1.count) }
         var left = right - widths.reduce(0, +) - 16 * Double(labels.count - 1)
         var out = "<g class=\"legend\">\n"
-        for ((series, text), width) in zip(labels, widths) {
-            let dash = series.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
-            out += "<line x1=\"\(n(left))\" y1=\"\(n(baseline - 4))\" x2=\"\(n(left + 24))\" y2=\"\(n(baseline - 4))\" "
-                + "stroke=\"\(series.color)\" stroke-width=\"2\"\(dash)/>\n"
-            out += "<text class=\"legend-label\" x=\"\(n(left + 30))\" y=\"\(n(baseline))\">\(escape(text))</text>\n"
+        for ((series, label), width) in zip(labels, widths) {
+            out += line(left, baseline - 4, left + 24, baseline - 4, stroke(series, width: 2))
+            out += text(left + 30, baseline, escape(label), "class=\"legend-label\"")
             left += width + 16
         }
         return out + "</g>\n"
+    }
+
+    // MARK: SVG elements
+
+    func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ style: String) -> String {
+        "<line x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\" \(style)/>\n"
+    }
+
+    func rect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, _ style: String) -> String {
+        "<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(n(height))\" \(style)/>\n"
+    }
+
+    /// A text element; `markup` is already escaped (it may hold a `tspan`).
+    func text(_ x: Double, _ y: Double, _ markup: String, _ style: String) -> String {
+        "<text x=\"\(n(x))\" y=\"\(n(y))\" \(style)>\(markup)</text>\n"
+    }
+
+    /// A series' stroke: its colour, the width, and its dashes if it has them.
+    func stroke(_ series: Series, width: Double) -> String {
+        "stroke=\"\(series.color)\" stroke-width=\"\(width)\"" + (series.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")
     }
 
     /// A tick label; a decade label gets its exponent raised (10⁻⁶ as `10` and a superscript).

@@ -8,8 +8,8 @@ extension Log {
             commandName: "plot",
             abstract: "Draw a run's convergence as an SVG file.",
             discussion: """
-                DW: objective and bound against iteration (linear axis), and the relative gap (log \
-                axis). ADMM: objective, primal and dual residuals (log axis), and ρ (log axis). \
+                DW: objective and bound against iteration (linear axis; symmetric-log when their \
+                signs differ and their sizes span decades), and the relative gap (log axis). ADMM: objective, primal and dual residuals (log axis), and ρ (log axis). \
                 Values that are null, or not positive on a log axis (a final gap of 0), are left \
                 out of the line. The file is written atomically.
                 """
