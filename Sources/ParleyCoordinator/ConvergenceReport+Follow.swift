@@ -73,15 +73,25 @@ extension ConvergenceReport {
         }
         defer { try? file.close() }
         var reader = ConvergenceLogReader(path: logPath)
+        var offset: UInt64 = 0
         while true {
             // Look for the summary before reading: once it exists, the log is complete.
             let finished = FileManager.default.fileExists(atPath: summaryPath)
             let bytes: Data
             do {
+                // A log shorter than what was read has been started afresh by a new round in
+                // this directory: its rows would not continue the ones printed.
+                guard try file.seekToEnd() >= offset else {
+                    throw ModelFileError(file: logPath, line: nil, message: "the log was rewritten (a new round started here)")
+                }
+                try file.seek(toOffset: offset)
                 bytes = try file.readToEnd() ?? Data()
+            } catch let error as ModelFileError {
+                throw error
             } catch {
                 throw ModelFileError(file: logPath, line: nil, message: "cannot read the file")
             }
+            offset += UInt64(bytes.count)
             for record in try reader.consume(bytes) { event(.record(record)) }
             if finished {
                 for record in try reader.finish() { event(.record(record)) }

@@ -71,10 +71,12 @@ public struct ConvergenceReport: Sendable {
     /// What `parley log show` prints: the table the round printed live, then the summary.
     public var lines: [String] {
         var lines: [String] = []
-        if let method, !records.isEmpty {
-            lines.append(ConvergenceLog.header(method: method.rawValue, traffic: hasTraffic))
+        if !records.isEmpty {
+            // Rows that name no method's keys get DW's columns, as `follow` gives them.
+            let method = (method ?? .dw).rawValue
+            lines.append(ConvergenceLog.header(method: method, traffic: hasTraffic))
             for record in records {
-                lines.append(ConvergenceLog.row(record, method: method.rawValue, traffic: hasTraffic))
+                lines.append(ConvergenceLog.row(record, method: method, traffic: hasTraffic))
             }
         } else {
             lines.append("no iterations yet in \(Self.logPath(runDirectory: runDirectory))")

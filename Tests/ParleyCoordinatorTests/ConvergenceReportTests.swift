@@ -112,6 +112,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: run) }
         let report = try ConvergenceReport.load(runDirectory: run)
         #expect(report.method == .admm)
+        // A row naming no method's keys still makes a table (with DW's columns).
+        let bare = try SampleRun.directory(log: #"{"iteration": 1, "seconds": 2}"# + "\n")
+        defer { try? FileManager.default.removeItem(atPath: bare) }
+        #expect(try ConvergenceReport.load(runDirectory: bare).lines.last?.hasPrefix("     1      -") == true)
         #expect(report.summary == nil)
         #expect(report.records.count == 2)
         #expect(report.records[0].objective == nil)
@@ -199,6 +203,22 @@ import Testing
         #expect(try await events.next() == nil)
 
         #expect(try await printed.value == ConvergenceReport.load(runDirectory: run).lines)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func followStopsWhenANewRoundRewritesTheLog() async throws {
+        let first = #"{"iteration": 1, "seconds": 0.1, "objective": 9, "bound": 1, "gap": 0.9, "phase": 1}"#
+        let run = try SampleRun.directory(log: first + "\n" + first.replacingOccurrences(of: ": 1,", with: ": 2,") + "\n")
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        var events = ConvergenceReport.events(runDirectory: run, pollInterval: .milliseconds(10)).makeAsyncIterator()
+        #expect(try await events.next() == .record(Self.record(1, seconds: 0.1, objective: 9, bound: 1, gap: 0.9, phase: 1)))
+        #expect(try await events.next() != nil)
+        try (first + "\n").write(toFile: "\(run)/convergence.jsonl", atomically: false, encoding: .utf8)
+        await #expect(
+            throws: ModelFileError(
+                file: "\(run)/convergence.jsonl", line: nil, message: "the log was rewritten (a new round started here)")
+        ) {
+            _ = try await events.next()
+        }
     }
 
     @Test func followNamesAMissingRunDirectory() async throws {
