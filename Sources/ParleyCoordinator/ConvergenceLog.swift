@@ -80,37 +80,97 @@ public final class ConvergenceLog: @unchecked Sendable {
 
     // MARK: Terminal table
 
-    public static func header(method: String) -> String {
-        if method == "dw" {
-            return pad(["iter", "phase", "objective", "bound", "gap", "columns", "added", "alpha", "slowest", "time s"])
-        }
-        return pad(["iter", "objective", "primal res", "dual res", "rho", "slowest", "time s"])
+    /// The table's header line for a round of `method` (`dw`, anything else is ADMM); `traffic`
+    /// adds the bytes sent and received columns of networked rounds.
+    public static func header(method: String, traffic: Bool = false) -> String {
+        pad(columns(method: method, traffic: traffic).map { ($0.title, $0.width) })
     }
 
+    /// The table row for a record as a round hands it to its observers.
     public static func row(_ r: IterationRecord, method: String) -> String {
-        func g(_ x: Double?, _ digits: Int = 10) -> String {
-            guard let x, x.isFinite else { return "-" }
-            return String(format: "%.\(digits)g", x)
-        }
-        if method == "dw" {
-            return pad([
-                "\(r.iteration)", "\(r.phase)", g(r.objective, 12), g(r.bound, 12), g(r.gap, 3),
-                r.columns.map(String.init) ?? "-", r.added.map(String.init) ?? "-", g(r.alpha, 2),
-                r.slowestPartner ?? "-", String(format: "%.3f", r.seconds),
-            ])
-        }
-        return pad([
-            "\(r.iteration)", g(r.objective, 12), g(r.primalResidual, 3), g(r.dualResidual, 3), g(r.rho, 3),
-            r.slowestPartner ?? "-", String(format: "%.3f", r.seconds),
-        ])
+        row(ConvergenceRecord(r, method: method == "dw" ? .dw : .admm), method: method)
     }
 
-    static let widths = [6, 6, 20, 20, 10, 8, 6, 6, 10, 9]
+    /// The table row for a record read back from `convergence.jsonl`: the same row the round
+    /// printed live, so `parley log show` and the round's own output look alike. Absent and
+    /// null values show as `-`.
+    public static func row(_ r: ConvergenceRecord, method: String, traffic: Bool = false) -> String {
+        pad(columns(method: method, traffic: traffic).map { ($0.value(r), $0.width) })
+    }
 
-    static func pad(_ cells: [String]) -> String {
-        let widths = cells.count == 10 ? Self.widths : [6, 20, 11, 11, 10, 10, 9]
-        return zip(cells, widths).map { cell, w in
-            cell.count >= w ? cell + " " : String(repeating: " ", count: w - cell.count) + cell
+    /// Objectives and bounds: twelve significant digits show a gap of 1e-9 and keep
+    /// 28857862377.4 out of exponent form.
+    static let objectiveFormat = "%.12g"
+    /// Gaps, residuals and violations: their size is what matters.
+    static let smallFormat = "%.2e"
+    static let secondsFormat = "%.3f"
+
+    /// An objective or bound, a gap or residual, and seconds, as the table shows them.
+    static func objectiveText(_ value: Double?) -> String { format(value, objectiveFormat) }
+    static func smallText(_ value: Double?) -> String { format(value, smallFormat) }
+    static func secondsText(_ value: Double?) -> String { format(value, secondsFormat) }
+
+    /// A column: its title, its width (right-aligned) and how a record fills it.
+    struct Column {
+        var title: String
+        var width: Int
+        var value: (ConvergenceRecord) -> String
+
+        /// A number in a printf format.
+        static func number(_ title: String, _ width: Int, _ format: String, _ key: KeyPath<ConvergenceRecord, Double?>) -> Column {
+            Column(title: title, width: width) { ConvergenceLog.format($0[keyPath: key], format) }
+        }
+
+        static func integer(_ title: String, _ width: Int, _ key: KeyPath<ConvergenceRecord, Int?>) -> Column {
+            Column(title: title, width: width) { $0[keyPath: key].map(String.init) ?? "-" }
+        }
+    }
+
+    static func columns(method: String, traffic: Bool) -> [Column] {
+        let iteration = Column(title: "iter", width: 6) { String($0.iteration) }
+        let objective = Column.number("objective", 20, objectiveFormat, \.objective)
+        let slowest = Column(title: "slowest", width: 10) { $0.slowestPartner ?? "-" }
+        let time = Column.number("time s", 9, secondsFormat, \.seconds)
+        var columns: [Column]
+        if method == "dw" {
+            columns = [
+                iteration, .integer("phase", 6, \.phase), objective, .number("bound", 20, objectiveFormat, \.bound),
+                .number("gap", 10, smallFormat, \.gap), .integer("columns", 8, \.columns), .integer("added", 6, \.added),
+                .number("alpha", 6, "%.2g", \.alpha), slowest, time,
+            ]
+        } else {
+            columns = [
+                iteration, objective, .number("primal res", 11, smallFormat, \.primalResidual),
+                .number("dual res", 11, smallFormat, \.dualResidual), .number("rho", 10, "%.3g", \.rho), slowest, time,
+            ]
+        }
+        if traffic {
+            columns.append(Column(title: "sent", width: 10) { byteCount($0.bytesSent) })
+            columns.append(Column(title: "received", width: 10) { byteCount($0.bytesReceived) })
+        }
+        return columns
+    }
+
+    /// `value` in a printf format, or `-` when absent or not finite.
+    static func format(_ value: Double?, _ format: String) -> String {
+        guard let value, value.isFinite else { return "-" }
+        return String(format: format, value)
+    }
+
+    /// A byte count in decimal units with three significant digits (`812 B`, `4.1 kB`, `1.23 MB`).
+    static func byteCount(_ bytes: Int?) -> String {
+        guard let bytes else { return "-" }
+        var value = Double(bytes)
+        for unit in ["B", "kB", "MB", "GB"] {
+            if abs(value) < 999.5 { return unit == "B" ? "\(bytes) B" : String(format: "%.3g", value) + " " + unit }
+            value /= 1000
+        }
+        return String(format: "%.3g TB", value)
+    }
+
+    static func pad(_ cells: [(String, Int)]) -> String {
+        cells.map { cell, width in
+            cell.count >= width ? cell + " " : String(repeating: " ", count: width - cell.count) + cell
         }.joined(separator: " ")
     }
 }

@@ -21,6 +21,9 @@ struct RoundRunner: Sendable {
     {
         try AtomicFile.createDirectory(outputDirectory)
         try AtomicFile.createDirectory("\(outputDirectory)/plans")
+        // A summary marks a finished round (`parley log show --follow` stops at it): one left by
+        // an earlier round in this directory must not outlive the start of this one.
+        try? FileManager.default.removeItem(atPath: ConvergenceReport.summaryPath(runDirectory: outputDirectory))
         let log = try ConvergenceLog(path: "\(outputDirectory)/convergence.jsonl", method: method.rawValue)
         let round = "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
         let method = method.rawValue

@@ -7,6 +7,6 @@ struct Parley: AsyncParsableCommand {
         commandName: "parley",
         abstract: "Federated negotiation of a joint supply-chain plan without sharing private costs.",
         version: "0.1.0",
-        subcommands: [Benchmark.self, Certs.self, Demo.self, Node.self, Round.self, Solve.self, Split.self]
+        subcommands: [Benchmark.self, Certs.self, Demo.self, Log.self, Node.self, Round.self, Solve.self, Split.self]
     )
 }
