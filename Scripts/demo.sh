@@ -9,7 +9,3 @@ cd "$(dirname "$0")/.."
 parley=.build/debug/parley
 work=${PARLEY_DEMO_DIR:-demo-run}
 "$parley" demo --out "$work" "$@"
-if "$parley" log plot --help >/dev/null 2>&1; then
-    "$parley" log plot "$work/run" --out "$work/run/convergence.svg"
-    echo "Plot              $work/run/convergence.svg"
-fi

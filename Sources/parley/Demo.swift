@@ -87,6 +87,7 @@ struct Demo: AsyncParsableCommand {
         let result = try await round.run()
         print("")
         try Self.writePeakMemory(nodes: nodes, to: "\(out)/resources.json")
+        try ConvergencePlot(report: try ConvergenceReport.load(runDirectory: run)).write(to: "\(run)/convergence.svg")
 
         // The same chain solved as one model: what a central planner who saw everything would find.
         let problems = try federation.contract.partners.map { party in
@@ -104,6 +105,7 @@ struct Demo: AsyncParsableCommand {
         print("")
         print("Convergence log   \(run)/convergence.jsonl  (parley log show \(run))")
         print("Summary           \(run)/summary.json")
+        print("Plot              \(run)/convergence.svg  (parley log plot \(run) --out FILE.svg)")
         print("Plans             \(out)/federation/<partner>/state/plans/<round>.csv (each node wrote its own)")
         print("Audit logs        \(out)/federation/<partner>/state/audit.jsonl (every message a node sent)")
         print("Node logs         \(out)/federation/<partner>/node.log")
