@@ -46,6 +46,9 @@ public actor LocalPartner: Partner {
         var s = settings
         // A warm pricing LP that cycles is caught by this limit and re-solved cold (see price).
         s.maximumIterations = min(s.maximumIterations, max(10_000, 20 * (problem.program.rowCount + problem.program.columnCount)))
+        // Solved cold once and then warm for every price vector: presolve would cost more than
+        // the cold solve saves.
+        s.coldStart = .crash
         self.settings = s
         self.pricing = try ClpSolver(program: Self.pricingModel(problem.program), settings: s)
     }
