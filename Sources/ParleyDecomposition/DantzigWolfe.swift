@@ -321,7 +321,12 @@ struct DantzigWolfeEngine {
                     let top = settings.stabilization ? used : 0.5
                     betas = (0..<count).map { top * Double(count - 1 - $0) / Double(count - 1) }
                 }
-                let points = betas.map { b in (0..<m).map { b * anchor[$0] + (1 - b) * prices[$0] } }
+                // Without a stability centre (or with α = 0) the points coincide: price each once.
+                var points: [[Double]] = []
+                for b in betas {
+                    let point = (0..<m).map { b * anchor[$0] + (1 - b) * prices[$0] }
+                    if !points.contains(point) { points.append(point) }
+                }
                 let answer = try await ask(iteration: iteration, points: points, weight: weight)
                 record.slowestPartner = answer.slowest.name
                 record.slowestSeconds = answer.slowest.seconds
