@@ -149,9 +149,11 @@ struct DantzigWolfeEngine {
             rowLower: lower + Array(repeating: 1, count: p), rowUpper: upper + Array(repeating: 1, count: p))
         var masterSettings = settings.solver
         masterSettings.scaling = false  // the master grows by columns every iteration
-        // In cost units (see costUnit) the dual tolerance is relative to the chain's cost; keep it
-        // finer than the gap the round must prove.
-        masterSettings.dualTolerance = max(1e-10, min(masterSettings.dualTolerance, settings.gapTolerance / 10))
+        // In cost units (see costUnit) the dual tolerance is relative to the chain's cost, and the
+        // master's dual objective strays from its primal one by several times it (pds-02: 8e-7
+        // at CLP's default 1e-7, which left phase 2 stalled at a gap of 1.6e-6). Kept a thousand
+        // times finer than the gap the round must prove.
+        masterSettings.dualTolerance = max(1e-10, min(masterSettings.dualTolerance, settings.gapTolerance / 1000))
         self.master = try ClpSolver(program: program, settings: masterSettings)
         self.artificialCount = a
         self.artificialRow = artificialRow
@@ -248,6 +250,19 @@ struct DantzigWolfeEngine {
         try master.setObjective(Array(repeating: penalty / costUnit, count: artificialCount) + columns.map { $0.proposal.cost / costUnit })
     }
 
+    /// The master's duals with each price of the wrong sign for its row set to zero: a positive
+    /// price on a row with no lower bound (or a negative one on a row with no upper bound) is
+    /// round-off from CLP, but makes that point's Lagrangian bound −∞ (see rowTerm). Seen on
+    /// pds-02 once its master is solved in cost units: every phase-2 bound was −∞ and the round
+    /// ended only when no column priced out. Zeroing keeps every point a valid bound, and
+    /// smoothed points (combinations of such vectors) stay valid too.
+    func signed(_ prices: [Double]) -> [Double] {
+        (0..<m).map { i in
+            let y = prices[i]
+            return (y > 0 && !lower[i].isFinite) || (y < 0 && !upper[i].isFinite) ? 0 : y
+        }
+    }
+
     /// Σ prices·b over the side each price binds, or −∞ when a price points at an infinite side.
     func rowTerm(_ prices: [Double], usage: [Double]? = nil) -> Double {
         var total = 0.0
@@ -302,7 +317,7 @@ struct DantzigWolfeEngine {
             }
             // Back from cost units (phase 0 has no costs: its duals are in row units already).
             let unit = phase == 0 ? 1 : costUnit
-            let prices = result.rowDuals[0..<m].map { $0 * unit }
+            let prices = signed(result.rowDuals[0..<m].map { $0 * unit })
             let convexity = result.rowDuals[m...].map { $0 * unit }
             let weight: Double = phase == 0 ? 0 : 1
             let masterObjective = result.objective * unit
