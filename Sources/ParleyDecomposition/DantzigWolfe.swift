@@ -94,6 +94,13 @@ struct DantzigWolfeEngine {
     var center: [Double]?
     var bestBound = -Double.infinity
     var bigM = 1.0
+    /// The master's costs are in this unit (set from the seeds: their summed |cost|, at least 1).
+    /// CLP's tolerances are absolute, so in currency units a chain costing 3e10 had its master
+    /// solved to 1e-7 of a currency unit: the primal simplex then chases round-off through many
+    /// degenerate pivots (pds-02's round: 1,695 master simplex iterations, 761 in this unit). Duals
+    /// and the objective are converted back on the way out, so nothing outside the master sees the
+    /// unit.
+    var costUnit = 1.0
     /// Phase 1 hands over to phase 2 when the artificials sum to at most this.
     var switchThreshold = 0.0
     var history: [IterationRecord] = []
@@ -142,6 +149,11 @@ struct DantzigWolfeEngine {
             rowLower: lower + Array(repeating: 1, count: p), rowUpper: upper + Array(repeating: 1, count: p))
         var masterSettings = settings.solver
         masterSettings.scaling = false  // the master grows by columns every iteration
+        // In cost units (see costUnit) the dual tolerance is relative to the chain's cost, and the
+        // master's dual objective strays from its primal one by several times it (pds-02: 8e-7
+        // at CLP's default 1e-7, which left phase 2 stalled at a gap of 1.6e-6). Kept a thousand
+        // times finer than the gap the round must prove.
+        masterSettings.dualTolerance = max(1e-10, min(masterSettings.dualTolerance, settings.gapTolerance / 1000))
         self.master = try ClpSolver(program: program, settings: masterSettings)
         self.artificialCount = a
         self.artificialRow = artificialRow
@@ -202,7 +214,7 @@ struct DantzigWolfeEngine {
             }
             let nonzero = values.indices.filter { values[$0] != 0 }
             entering.append(
-                NewColumn(objective: phase == 0 ? 0 : c.proposal.cost, rows: nonzero.map { rows[$0] }, values: nonzero.map { values[$0] }))
+                NewColumn(objective: phase == 0 ? 0 : c.proposal.cost / costUnit, rows: nonzero.map { rows[$0] }, values: nonzero.map { values[$0] }))
             inMaster.insert(ref)
             columns.append(c)
         }
@@ -215,7 +227,7 @@ struct DantzigWolfeEngine {
     mutating func enterPhaseTwo() throws {
         phase = 2
         for j in 0..<artificialCount { try master.setColumnBounds(j, lower: 0, upper: 0) }
-        try master.setObjective(Array(repeating: 0, count: artificialCount) + columns.map(\.proposal.cost))
+        try master.setObjective(Array(repeating: 0, count: artificialCount) + columns.map { $0.proposal.cost / costUnit })
     }
 
     /// Back from phase 2 to phase 1 (artificials free again, penalised).
@@ -235,7 +247,20 @@ struct DantzigWolfeEngine {
     /// Phase 1: true costs plus a penalty `bigM` per unit of artificial.
     mutating func setPenalty(_ penalty: Double) throws {
         bigM = penalty
-        try master.setObjective(Array(repeating: penalty, count: artificialCount) + columns.map(\.proposal.cost))
+        try master.setObjective(Array(repeating: penalty / costUnit, count: artificialCount) + columns.map { $0.proposal.cost / costUnit })
+    }
+
+    /// The master's duals with each price of the wrong sign for its row set to zero: a positive
+    /// price on a row with no lower bound (or a negative one on a row with no upper bound) is
+    /// round-off from CLP, but makes that point's Lagrangian bound −∞ (see rowTerm). Seen on
+    /// pds-02 once its master is solved in cost units: every phase-2 bound was −∞ and the round
+    /// ended only when no column priced out. Zeroing keeps every point a valid bound, and
+    /// smoothed points (combinations of such vectors) stay valid too.
+    func signed(_ prices: [Double]) -> [Double] {
+        (0..<m).map { i in
+            let y = prices[i]
+            return (y > 0 && !lower[i].isFinite) || (y < 0 && !upper[i].isFinite) ? 0 : y
+        }
     }
 
     /// Σ prices·b over the side each price binds, or −∞ when a price points at an infinite side.
@@ -254,12 +279,13 @@ struct DantzigWolfeEngine {
         // scale of the artificial variables' penalty.
         let zero = Array(repeating: 0.0, count: m)
         let seed = try await ask(iteration: 0, points: [zero], weight: 1)
-        _ = try addColumns(seed.columns, prices: zero, convexity: Array(repeating: 0, count: partners.count), weight: 1, force: true)
         // A unit of artificial costs about what the whole chain's own optima cost per unit of
         // their largest linking-row usage: enough in practice, and raised when it is not.
         let plans = seed.columns.filter { !$0.proposal.isRay }
         let costScale = max(1, plans.map { abs($0.proposal.cost) }.reduce(0, +))
         let usageScale = max(1, plans.flatMap { $0.proposal.usage.map(abs) }.max() ?? 1)
+        costUnit = costScale
+        _ = try addColumns(seed.columns, prices: zero, convexity: Array(repeating: 0, count: partners.count), weight: 1, force: true)
         try setPenalty(settings.penaltyFactor * costScale / usageScale)
         switchThreshold = settings.feasibilityTolerance * rowScale
         var penaltyRaises = 0
@@ -289,10 +315,12 @@ struct DantzigWolfeEngine {
                 try enterPhaseTwo()
                 result = master.solve()
             }
-            let prices = Array(result.rowDuals[0..<m])
-            let convexity = Array(result.rowDuals[m...])
+            // Back from cost units (phase 0 has no costs: its duals are in row units already).
+            let unit = phase == 0 ? 1 : costUnit
+            let prices = signed(result.rowDuals[0..<m].map { $0 * unit })
+            let convexity = result.rowDuals[m...].map { $0 * unit }
             let weight: Double = phase == 0 ? 0 : 1
-            let masterObjective = result.objective
+            let masterObjective = result.objective * unit
 
             // Price vectors: the smoothed point first, then towards the master's duals.
             var used = phase == 2 ? alpha : 0
@@ -308,7 +336,12 @@ struct DantzigWolfeEngine {
                     let top = settings.stabilization ? used : 0.5
                     betas = (0..<count).map { top * Double(count - 1 - $0) / Double(count - 1) }
                 }
-                let points = betas.map { b in (0..<m).map { b * anchor[$0] + (1 - b) * prices[$0] } }
+                // Without a stability centre (or with α = 0) the points coincide: price each once.
+                var points: [[Double]] = []
+                for b in betas {
+                    let point = (0..<m).map { b * anchor[$0] + (1 - b) * prices[$0] }
+                    if !points.contains(point) { points.append(point) }
+                }
                 let answer = try await ask(iteration: iteration, points: points, weight: weight)
                 record.slowestPartner = answer.slowest.name
                 record.slowestSeconds = answer.slowest.seconds

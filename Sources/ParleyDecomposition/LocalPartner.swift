@@ -22,6 +22,12 @@ public actor LocalPartner: Partner {
     private var lastUsage: [Double]?
     private var finalPlan: [Double]?
     private let settings: SolverSettings
+    /// The largest linking-row usage of any optimal pricing answer (or fallback plan) so far:
+    /// what this partner's plans look like (see usableVertex).
+    private var largestPlanUsage = 0.0
+    /// A vertex found on the way to a ray is proposed only if its usage is at most this many
+    /// times `largestPlanUsage` (see usableVertex).
+    static let vertexUsageLimit = 100.0
 
     private struct ProposalKey: Hashable {
         var usage: [Double]
@@ -46,6 +52,9 @@ public actor LocalPartner: Partner {
         var s = settings
         // A warm pricing LP that cycles is caught by this limit and re-solved cold (see price).
         s.maximumIterations = min(s.maximumIterations, max(10_000, 20 * (problem.program.rowCount + problem.program.columnCount)))
+        // Solved cold once and then warm for every price vector: presolve would cost more than
+        // the cold solve saves.
+        s.coldStart = .crash
         self.settings = s
         self.pricing = try ClpSolver(program: Self.pricingModel(problem.program), settings: s)
     }
@@ -109,6 +118,7 @@ public actor LocalPartner: Partner {
                 let cost = sign * (problem.program.objectiveValue(x))
                 let value = request.costWeight * cost - zip(prices, usage).reduce(0) { $0 + $1.0 * $1.1 }
                 values.append(value)
+                largestPlanUsage = max(largestPlanUsage, usage.map(abs).max() ?? 0)
                 let proposal = record(x: x, usage: usage, cost: cost, isRay: false)
                 best.append(proposal.id)
                 appendUnique(&proposalsOut, proposal)
@@ -124,12 +134,16 @@ public actor LocalPartner: Partner {
                 let proposal = record(x: ray, usage: usage, cost: linearCost, isRay: true)
                 best.append(proposal.id)
                 appendUnique(&proposalsOut, proposal)
+                if let vertex = usableVertex(result.primal, linear: !base.isQuadratic || request.costWeight == 0) {
+                    appendUnique(&proposalsOut, record(x: vertex.x, usage: vertex.usage, cost: sign * problem.program.objectiveValue(vertex.x), isRay: false))
+                }
                 if !proposals.values.contains(where: { !$0.isRay }) {
                     // The master needs one plan per partner for its convexity row: any feasible one.
                     try pricing.setObjective(Array(repeating: 0, count: base.columnCount))
                     let feasible = pricing.solve()
                     guard feasible.status == .optimal else { throw infeasible(feasible.status) }
                     let u = problem.linking.multiply(feasible.primal)
+                    largestPlanUsage = max(largestPlanUsage, u.map(abs).max() ?? 0)
                     appendUnique(
                         &proposalsOut,
                         record(x: feasible.primal, usage: u, cost: sign * problem.program.objectiveValue(feasible.primal), isRay: false))
@@ -141,6 +155,26 @@ public actor LocalPartner: Partner {
             }
         }
         return PricingResponse(proposals: proposalsOut, values: values, best: best)
+    }
+
+    /// The point where the primal simplex found an unbounded ray, if it is worth proposing too.
+    ///
+    /// It is one of our plans (primal simplex keeps it feasible; checked), so it goes along at no
+    /// cost. With rays alone, a partner whose pricing stays unbounded never offers the master
+    /// another plan to combine them with: env_aggr spent 408 rounds in phase 1 with the
+    /// artificials stuck at 5, and 289 rounds in all with these vertices.
+    ///
+    /// Not for a QP (CLP's nonlinear primal stops far out along the ray, not at a vertex), and not
+    /// a vertex far larger than our optimal plans: the master takes a proposal's weight to 1e-7,
+    /// so one using 1.4e7 of a row (env_aggr has such vertices) would leave the joint plan 1.4
+    /// off that row.
+    private func usableVertex(_ x: [Double], linear: Bool) -> (x: [Double], usage: [Double])? {
+        guard linear, problem.program.maximumViolation(x) <= settings.primalTolerance * max(1, x.map(abs).max() ?? 0) else {
+            return nil
+        }
+        let usage = problem.linking.multiply(x)
+        guard (usage.map(abs).max() ?? 0) <= Self.vertexUsageLimit * max(1, largestPlanUsage) else { return nil }
+        return (x, usage)
     }
 
     private func infeasible(_ status: SolveStatus) -> PartnerError {

@@ -57,7 +57,8 @@ public struct Proposal: Sendable, Equatable {
 
 /// The answer to a ``PricingRequest``.
 public struct PricingResponse: Sendable, Equatable {
-    /// Distinct proposals found (several price vectors may lead to the same one).
+    /// Distinct proposals found (several price vectors may lead to the same one). Besides the
+    /// ray, an unbounded answer may carry plans, such as the vertex the ray leaves from.
     public var proposals: [Proposal]
     /// For each price vector, min over the partner's plans of (costWeight·cost − prices·usage),
     /// or `nil` when that is unbounded. The coordinator's Lagrangian bound is built from these.

@@ -8,9 +8,10 @@ import ParleyModel
 /// Owns one `Clp_Simplex` for its whole life and frees it in `deinit`. The model is always handed
 /// to CLP as a minimisation (a maximisation's objective is negated on the way in and the
 /// objective, duals and reduced costs negated on the way out), so CLP's own sign conventions
-/// never leak. LPs solve cold with dual simplex (after presolve), warm with primal simplex after
-/// objective changes or new columns and with dual simplex after bound changes or new rows. QPs
-/// always use primal simplex: CLP's dual ignores a quadratic objective.
+/// never leak. LPs solve cold with dual simplex (after presolve or from a crash basis, as
+/// ``SolverSettings/coldStart`` says), warm with primal simplex after objective changes or new
+/// columns and with dual simplex after bound changes or new rows. QPs always use primal simplex:
+/// CLP's dual ignores a quadratic objective.
 ///
 /// Not `Sendable`: a CLP model must be used from one thread at a time. Callers that share one
 /// across tasks put it inside an actor.
@@ -228,7 +229,7 @@ public final class ClpSolver: LinearSolver {
             QuietStandardOutput.run { _ = Clp_primal(model, 0) }
         } else {
             switch choice {
-            case .cold: Clp_initialDualSolve(model)
+            case .cold: coldSolve()
             case .objective, .both: Clp_primal(model, 0)
             case .none, .bounds: Clp_dual(model, 0)
             }
@@ -260,9 +261,10 @@ public final class ClpSolver: LinearSolver {
             iterations += Int(Clp_numberIterations(model))
             status = mapStatus()
         }
-        if (status == .error || status == .infeasible) && !quadratic && choice != .cold {
+        if (status == .error || status == .infeasible) && !quadratic && (choice != .cold || settings.coldStart != .presolve) {
             // A warm start that went numerically wrong (or claims infeasibility after a change
-            // that cannot cause it): one cold retry, as the anchors recommend.
+            // that cannot cause it), or a crash start that did: one retry with presolve, as the
+            // anchors recommend.
             Clp_initialSolve(model)
             iterations += Int(Clp_numberIterations(model))
             status = mapStatus()
@@ -285,6 +287,19 @@ public final class ClpSolver: LinearSolver {
             unboundedRay: ray,
             iterations: iterations,
             seconds: (clock.now - start).seconds)
+    }
+
+    /// The first solve of an LP, or one after a change that leaves no usable basis.
+    private func coldSolve() {
+        switch settings.coldStart {
+        case .presolve:
+            Clp_initialDualSolve(model)
+        case .crash:
+            // gap 1000: a variable whose bounds are at most that far apart may start at either
+            // one; pivot 2: CLP's "mini iterations" towards a dual feasible basis.
+            Clp_crash(model, 1000, 2)
+            Clp_dual(model, 0)
+        }
     }
 
     /// For a QP that CLP called optimal: the normalised direction of variables that ran off to

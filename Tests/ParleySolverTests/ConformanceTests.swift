@@ -7,7 +7,18 @@ import Testing
 /// `backends`; the optima below are derived by hand in the comments.
 @Suite struct ConformanceTests {
     typealias Factory = @Sendable (LinearProgram) throws -> any LinearSolver
-    static let backends: [(String, Factory)] = [("clp", { try ClpSolver(program: $0) })]
+    static let backends: [(String, Factory)] = [
+        ("clp", { try ClpSolver(program: $0) }),
+        // Cold solves from a crash basis instead of presolve (what partners' pricing LPs use).
+        (
+            "clp-crash",
+            {
+                var settings = SolverSettings()
+                settings.coldStart = .crash
+                return try ClpSolver(program: $0, settings: settings)
+            }
+        ),
+    ]
     static let tight = 1e-9
 
     static func lp(

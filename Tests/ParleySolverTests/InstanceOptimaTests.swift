@@ -9,10 +9,14 @@ import Testing
     /// Relative tolerance against `reference_optimum`; the instance README calls 1e-6 safe for all.
     static let tolerance = 1e-6
 
-    @Test(arguments: Fixtures.references)
-    func reachesReferenceOptimum(_ reference: Fixtures.Reference) throws {
+    /// Both ways of starting cold (presolve, CLP's default; a crash basis, as partners' pricing
+    /// LPs start) reach the same optimum.
+    @Test(arguments: Fixtures.references, SolverSettings.ColdStart.allCases)
+    func reachesReferenceOptimum(_ reference: Fixtures.Reference, _ coldStart: SolverSettings.ColdStart) throws {
         let program = try MPSReader().read(path: reference.path)
-        let result = try ClpSolver(program: program).solve()
+        var settings = SolverSettings()
+        settings.coldStart = coldStart
+        let result = try ClpSolver(program: program, settings: settings).solve()
         #expect(result.status == .optimal)
         let error = abs(result.objective - reference.optimum) / max(1, abs(reference.optimum))
         #expect(error <= Self.tolerance, "objective \(result.objective) vs reference \(reference.optimum)")
