@@ -101,6 +101,12 @@ final class TLSSession {
         ERR_clear_error()
         let result = SSL_do_handshake(ssl)
         if result == 1 { return .handshakeComplete }
+        return try stopped(result)
+    }
+
+    /// Why an SSL call returned without progress: it needs more input, the peer closed, or it
+    /// failed (thrown, with OpenSSL's reasons).
+    private func stopped(_ result: Int32) throws(TransportError) -> Progress {
         switch SSL_get_error(ssl, result) {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
             return .wantsMoreInput
@@ -122,14 +128,7 @@ final class TLSSession {
                 chunk.withUnsafeBytes { deliver(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
                 continue
             }
-            switch SSL_get_error(ssl, result) {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return .wantsMoreInput
-            case SSL_ERROR_ZERO_RETURN:
-                return .closedByPeer
-            default:
-                throw TransportError(.handshakeFailed, failureText())
-            }
+            return try stopped(result)
         }
     }
 
