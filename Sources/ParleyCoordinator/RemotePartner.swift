@@ -189,7 +189,7 @@ public final class RemotePartner: Partner, Sendable {
                     if now - since > reconnect.deadline {
                         await giveUp(
                             PartnerError(
-                                partner: name, kind: .solverFailure,
+                                partner: name, kind: .unreachable,
                                 message: "unreachable at \(endpoint) for \(reconnect.deadline): \(error)"))
                         return
                     }

@@ -185,7 +185,7 @@ public struct ADMM: Sendable {
                 }
             }
         } catch let error as PartnerError {
-            return finish(error.kind == .infeasible ? .infeasible : .partnerFailed, error.description, partner: error.partner)
+            return finish(RoundStatus(error), error.description, partner: error.partner)
         }
     }
 }

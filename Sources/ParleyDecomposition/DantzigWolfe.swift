@@ -165,7 +165,7 @@ struct DantzigWolfeEngine {
         do {
             return try await loop(observer: observer)
         } catch let error as PartnerError {
-            let status: RoundStatus = error.kind == .infeasible ? .infeasible : .partnerFailed
+            let status = RoundStatus(error)
             return (finish(status, message: error.description, partner: error.partner), [])
         } catch {
             return (finish(.partnerFailed, message: "\(error)"), [])

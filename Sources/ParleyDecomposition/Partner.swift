@@ -142,6 +142,8 @@ public struct PartnerError: Error, CustomStringConvertible, Equatable, Sendable 
     public enum Kind: String, Sendable {
         case infeasible, unbounded, solverFailure = "solver_failure", badRequest = "bad_request"
         case unknownProposal = "unknown_proposal"
+        /// The partner could not be reached for longer than the round allows.
+        case unreachable
     }
 
     public var partner: String

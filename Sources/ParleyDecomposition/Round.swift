@@ -13,6 +13,17 @@ public enum RoundStatus: String, Sendable, Codable {
     case timeLimit = "time_limit"
     /// A partner failed or answered nonsense (`RoundResult.partner`, `message`).
     case partnerFailed = "partner_failed"
+    /// A partner stayed unreachable past its deadline (`RoundResult.partner`).
+    case partnerUnreachable = "partner_unreachable"
+
+    /// How a partner's failure ends a round.
+    init(_ error: PartnerError) {
+        switch error.kind {
+        case .infeasible: self = .infeasible
+        case .unreachable: self = .partnerUnreachable
+        default: self = .partnerFailed
+        }
+    }
 }
 
 /// One row of the convergence log.

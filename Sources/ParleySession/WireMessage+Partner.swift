@@ -79,7 +79,7 @@ extension WireErrorMessage {
             switch error.kind {
             case .infeasible: Self.infeasible
             case .unbounded: Self.unbounded
-            case .solverFailure: Self.solverFailure
+            case .solverFailure, .unreachable: Self.solverFailure
             case .badRequest: Self.badRequest
             case .unknownProposal: Self.unknownProposal
             }

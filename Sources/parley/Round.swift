@@ -164,7 +164,7 @@ struct Round: AsyncParsableCommand {
             switch result.status {
             case .optimal, .converged: return
             case .infeasible, .unbounded: throw ExitCode(2)
-            case .iterationLimit, .timeLimit, .partnerFailed: throw ExitCode(3)
+            case .iterationLimit, .timeLimit, .partnerFailed, .partnerUnreachable: throw ExitCode(3)
             }
         }
     }

@@ -71,3 +71,36 @@ import Glibc
         #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
     }
 }
+
+/// A node that dies and stays away past the partner deadline ends the round with
+/// `partner_unreachable` naming it, rather than a round that waits forever.
+@Suite(.serialized) struct UnreachablePartnerTests {
+    @Test func roundEndsNamingThePartnerThatStayedAway() async throws {
+        let scratch = try Scratch("unreachable")
+        let (federation, nodes) = try await startFederation("pds-02", scratch: scratch)
+        defer { nodes.stop() }
+        let victim = federation.contract.partners[5].name
+        let run = "\(scratch.path)/run"
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+        coordinator.arguments = roundArguments(federation, method: "dw", out: run) + ["--partner-deadline", "2"]
+        coordinator.standardOutput = FileHandle.nullDevice
+        coordinator.standardError = FileHandle.nullDevice
+        try coordinator.run()
+        var iterations = 0
+        for _ in 0..<2000 where iterations < 2 {
+            iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
+            usleep(5_000)
+        }
+        let pid = try #require(nodes.processIdentifiers[victim])
+        #expect(kill(pid, SIGKILL) == 0)
+        for _ in 0..<1200 where coordinator.isRunning { usleep(50_000) }
+        #expect(!coordinator.isRunning)
+        if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
+        #expect(coordinator.terminationStatus == 3)
+        let summary = try readSummary(run)
+        #expect(summary["status"] as? String == "partner_unreachable")
+        #expect(summary["partner"] as? String == victim)
+        #expect((summary["message"] as? String)?.contains("unreachable at \(federation.contract.partners[5].endpoint)") == true)
+    }
+}
