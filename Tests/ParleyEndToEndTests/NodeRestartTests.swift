@@ -102,5 +102,11 @@ import Glibc
         #expect(summary["status"] as? String == "partner_unreachable")
         #expect(summary["partner"] as? String == victim)
         #expect((summary["message"] as? String)?.contains("unreachable at \(federation.contract.partners[5].endpoint)") == true)
+        // The round never reached its plan instructions: no node holds a plan file, not even a
+        // partial one.
+        for party in federation.contract.partners {
+            let plans = (try? FileManager.default.contentsOfDirectory(atPath: "\(federation.directory)/\(party.name)/state/plans")) ?? []
+            #expect(plans.isEmpty, "\(party.name) has \(plans)")
+        }
     }
 }
