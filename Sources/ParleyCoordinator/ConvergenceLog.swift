@@ -11,15 +11,18 @@ public final class ConvergenceLog: @unchecked Sendable {
     private let handle: FileHandle?
     public let method: String
 
-    /// Opens (truncates) `path` for the log, or keeps no file when `path` is nil.
-    public init(path: String?, method: String) throws(ModelFileError) {
+    /// Opens (truncates, or with `append` continues) `path` for the log, or keeps no file when
+    /// `path` is nil.
+    public init(path: String?, method: String, append: Bool = false) throws(ModelFileError) {
         self.method = method
         if let path {
-            guard FileManager.default.createFile(atPath: path, contents: nil),
+            let exists = append && FileManager.default.fileExists(atPath: path)
+            guard exists || FileManager.default.createFile(atPath: path, contents: nil),
                 let handle = FileHandle(forWritingAtPath: path)
             else {
                 throw ModelFileError(file: path, line: nil, message: "cannot create the convergence log")
             }
+            if exists { _ = try? handle.seekToEnd() }
             self.handle = handle
         } else {
             self.handle = nil

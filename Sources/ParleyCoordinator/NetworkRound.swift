@@ -21,6 +21,9 @@ public struct NetworkRound: Sendable {
     /// How a lost partner connection is re-made, and how long a partner may stay unreachable.
     public var reconnect = RemotePartner.ReconnectPolicy()
     public var printer: (@Sendable (String) -> Void)?
+    /// Continue a Dantzig–Wolfe round from its checkpoint (`parley round resume`); the round id
+    /// is the checkpoint's.
+    public var resume: DantzigWolfeCheckpoint?
 
     public init(chainPath: String, method: RoundMethod, outputDirectory: String, tls: TLSConfiguration) {
         self.chainPath = chainPath
@@ -31,6 +34,15 @@ public struct NetworkRound: Sendable {
 
     public func run() async throws -> RoundResult {
         let contract = try ChainContract.load(path: chainPath)
+        if resume != nil && method != .dw {
+            throw CheckpointError("only Dantzig–Wolfe rounds can be resumed")
+        }
+        if let resume, resume.contractHash != contract.contentHash {
+            throw CheckpointError(
+                "\(chainPath) changed since the round started (contract \(contract.contentHash.prefix(12))…, "
+                    + "checkpoint \(resume.contractHash.prefix(12))…): a resumed round must run under the same contract")
+        }
+        let round = resume?.round ?? "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
         let context = try TLSContext(configuration: tls, role: .client)
         guard context.ownIdentity == contract.coordinator.certificateName else {
             throw TransportError(
@@ -64,9 +76,24 @@ public struct NetworkRound: Sendable {
             return connected.map { $0! }
         }
         printer?("connected to \(partners.count) partners in \(String(format: "%.2f", (clock.now - start).secondsValue)) s")
+        try AtomicFile.createDirectory(outputDirectory)
+        let absoluteChain = URL(fileURLWithPath: chainPath).standardizedFileURL.path
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+        let manifest = RoundManifest(
+            round: round, chain: absoluteChain, method: method.rawValue, certificate: absolute(tls.certificatePath),
+            privateKey: absolute(tls.privateKeyPath), trustRoots: absolute(tls.trustRootsPath),
+            revocationList: tls.revocationListPath.map(absolute), requestTimeoutSeconds: requestTimeout.secondsValue,
+            partnerDeadlineSeconds: reconnect.deadline.secondsValue, gapTolerance: dantzigWolfe.gapTolerance,
+            stabilization: dantzigWolfe.stabilization, pricesPerRound: dantzigWolfe.pricesPerRound,
+            maximumIterations: method == .dw ? dantzigWolfe.maximumIterations : admm.maximumIterations,
+            maximumSeconds: { let s = method == .dw ? dantzigWolfe.maximumSeconds : admm.maximumSeconds; return s.isFinite ? s : nil }())
+        try RunState.write(manifest, to: RoundManifest.path(runDirectory: outputDirectory))
         var runner = RoundRunner(
             contract: contract, method: method, outputDirectory: outputDirectory, dantzigWolfe: dantzigWolfe, admm: admm,
             printer: printer)
+        runner.round = round
+        runner.checkpoints = method == .dw
+        runner.resume = resume
         runner.traffic = {
             partners.reduce((sent: 0, received: 0)) { ($0.sent + $1.traffic.sent, $0.received + $1.traffic.received) }
         }

@@ -13,6 +13,13 @@ struct RoundRunner: Sendable {
     var printer: (@Sendable (String) -> Void)?
     /// Bytes the coordinator has sent and received so far (networked rounds), for the log.
     var traffic: (@Sendable () -> (sent: Int, received: Int))? = nil
+    /// The round's id (nil: a new one from the chain's name and the time).
+    var round: String? = nil
+    /// DW: write `RUN/checkpoint.json` after every iteration (networked rounds, whose partners
+    /// keep their proposals and so can still form plans after a resume).
+    var checkpoints = false
+    /// DW: continue from this checkpoint (`parley round resume`).
+    var resume: DantzigWolfeCheckpoint? = nil
 
     /// Runs the round; after an optimal (DW) or converged (ADMM) end, sends every partner its plan
     /// instruction and calls `filePlan` for each once it answered.
@@ -24,11 +31,16 @@ struct RoundRunner: Sendable {
         // A summary marks a finished round (`parley log show --follow` stops at it): one left by
         // an earlier round in this directory must not outlive the start of this one.
         try? FileManager.default.removeItem(atPath: ConvergenceReport.summaryPath(runDirectory: outputDirectory))
-        let log = try ConvergenceLog(path: "\(outputDirectory)/convergence.jsonl", method: method.rawValue)
-        let round = "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
+        let logPath = "\(outputDirectory)/convergence.jsonl"
+        if let resume { try RunState.trimLog(path: logPath, to: resume, method: method.rawValue) }
+        let log = try ConvergenceLog(path: logPath, method: method.rawValue, append: resume != nil)
+        let round = self.round ?? "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
         let method = method.rawValue
         let printer = printer
         let traffic = traffic
+        if let resume {
+            printer?("resuming round \(round) after iteration \(resume.iteration) (\(resume.columns.count) columns)")
+        }
         printer?(ConvergenceLog.header(method: method))
         let previous = TrafficMark()
         let observer: IterationObserver = { record in
@@ -45,8 +57,20 @@ struct RoundRunner: Sendable {
         var instruction: [PlanInstruction.Kind]? = nil
         switch self.method {
         case .dw:
+            var sink: (@Sendable (DantzigWolfeCheckpoint) -> Void)? = nil
+            if checkpoints {
+                let path = RunState.checkpointPath(runDirectory: outputDirectory)
+                let warned = WarnOnce()
+                sink = { checkpoint in
+                    do {
+                        try RunState.write(checkpoint, to: path)
+                    } catch {
+                        warned.say("warning: cannot write the checkpoint \(path) (a coordinator crash now loses the round): \(error)")
+                    }
+                }
+            }
             let (r, weights) = try await DantzigWolfe(settings: dantzigWolfe).run(
-                round: round, contract: contract, partners: partners, observer: observer)
+                round: round, contract: contract, partners: partners, observer: observer, resume: resume, checkpoint: sink)
             result = r
             if r.status == .optimal && weights.count == partners.count { instruction = weights.map { .weights($0) } }
         case .admm:
@@ -116,5 +140,20 @@ private final class TrafficMark: @unchecked Sendable {
             defer { last = now }
             return (now.sent - last.sent, now.received - last.received)
         }
+    }
+}
+
+/// Prints a warning to stderr the first time only.
+private final class WarnOnce: @unchecked Sendable {
+    // The lock covers `said`.
+    private let lock = NSLock()
+    private var said = false
+
+    func say(_ message: String) {
+        let first = lock.withLock {
+            defer { said = true }
+            return !said
+        }
+        if first { FileHandle.standardError.write(Data((message + "\n").utf8)) }
     }
 }

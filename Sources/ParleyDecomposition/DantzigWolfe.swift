@@ -58,11 +58,18 @@ public struct DantzigWolfe: Sendable {
     }
 
     /// Runs a round. `round` identifies it in every request.
+    ///
+    /// `checkpoint` receives the round's state after every iteration, before the observer hears
+    /// of it; a round started with `resume` (a checkpoint of the same round, contract and
+    /// partners) continues after that iteration as if it had never stopped.
     public func run(
-        round: String, contract: ChainContract, partners: [any Partner], observer: IterationObserver? = nil
+        round: String, contract: ChainContract, partners: [any Partner], observer: IterationObserver? = nil,
+        resume: DantzigWolfeCheckpoint? = nil, checkpoint: (@Sendable (DantzigWolfeCheckpoint) -> Void)? = nil
     ) async throws -> (result: RoundResult, weights: [[Int: Double]]) {
         try settings.validate()
         var engine = try DantzigWolfeEngine(settings: settings, contract: contract, partners: partners, round: round)
+        if let resume { try engine.restore(resume) }
+        engine.checkpointSink = checkpoint
         return await engine.run(observer: observer)
     }
 }
@@ -106,6 +113,14 @@ struct DantzigWolfeEngine {
     var history: [IterationRecord] = []
     let clock = ContinuousClock()
     let start: ContinuousClock.Instant
+    /// Seconds the round ran before it was resumed (0 for a fresh round).
+    var secondsBefore = 0.0
+    /// Iterations done, and how often phase 1 raised its penalty (kept across a resume).
+    var iteration = 0
+    var penaltyRaises = 0
+    /// Set when the round continues from a checkpoint (no seeding).
+    var resumed = false
+    var checkpointSink: (@Sendable (DantzigWolfeCheckpoint) -> Void)?
 
     struct ProposalRef: Hashable {
         var partner: Int
@@ -159,7 +174,7 @@ struct DantzigWolfeEngine {
         self.artificialRow = artificialRow
     }
 
-    var elapsed: Double { (clock.now - start).secondsValue }
+    var elapsed: Double { secondsBefore + (clock.now - start).secondsValue }
 
     mutating func run(observer: IterationObserver?) async -> (result: RoundResult, weights: [[Int: Double]]) {
         do {
@@ -275,23 +290,26 @@ struct DantzigWolfeEngine {
     }
 
     mutating func loop(observer: IterationObserver?) async throws -> (result: RoundResult, weights: [[Int: Double]]) {
-        // Iteration 0: every partner's own best plan (zero prices) seeds the master, and sets the
-        // scale of the artificial variables' penalty.
-        let zero = Array(repeating: 0.0, count: m)
-        let seed = try await ask(iteration: 0, points: [zero], weight: 1)
-        // A unit of artificial costs about what the whole chain's own optima cost per unit of
-        // their largest linking-row usage: enough in practice, and raised when it is not.
-        let plans = seed.columns.filter { !$0.proposal.isRay }
-        let costScale = max(1, plans.map { abs($0.proposal.cost) }.reduce(0, +))
-        let usageScale = max(1, plans.flatMap { $0.proposal.usage.map(abs) }.max() ?? 1)
-        costUnit = costScale
-        _ = try addColumns(seed.columns, prices: zero, convexity: Array(repeating: 0, count: partners.count), weight: 1, force: true)
-        try setPenalty(settings.penaltyFactor * costScale / usageScale)
-        switchThreshold = settings.feasibilityTolerance * rowScale
-        var penaltyRaises = 0
+        if !resumed {
+            // Iteration 0: every partner's own best plan (zero prices) seeds the master, and sets
+            // the scale of the artificial variables' penalty.
+            let zero = Array(repeating: 0.0, count: m)
+            let seed = try await ask(iteration: 0, points: [zero], weight: 1)
+            // A unit of artificial costs about what the whole chain's own optima cost per unit of
+            // their largest linking-row usage: enough in practice, and raised when it is not.
+            let plans = seed.columns.filter { !$0.proposal.isRay }
+            let costScale = max(1, plans.map { abs($0.proposal.cost) }.reduce(0, +))
+            let usageScale = max(1, plans.flatMap { $0.proposal.usage.map(abs) }.max() ?? 1)
+            costUnit = costScale
+            _ = try addColumns(seed.columns, prices: zero, convexity: Array(repeating: 0, count: partners.count), weight: 1, force: true)
+            try setPenalty(settings.penaltyFactor * costScale / usageScale)
+            switchThreshold = settings.feasibilityTolerance * rowScale
+        }
 
-        var iteration = 0
         while true {
+            // The state after the last iteration, now that it is settled (penalty raised, phase
+            // changed): what a resumed round starts from.
+            if iteration > 0 { checkpointSink?(checkpoint()) }
             iteration += 1
             var result = master.solve()
             if result.status == .optimal && phase == 1 && artificialSum(result) <= switchThreshold {

@@ -27,7 +27,7 @@ public enum RoundStatus: String, Sendable, Codable {
 }
 
 /// One row of the convergence log.
-public struct IterationRecord: Sendable, Equatable {
+public struct IterationRecord: Sendable, Equatable, Codable {
     public var iteration: Int
     public var seconds: Double
     /// DW: 1 while finding a feasible combination, 2 after. ADMM: 0.

@@ -10,7 +10,7 @@ struct Round: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "round",
         abstract: "Run and manage coordinated rounds.",
-        subcommands: [Start.self]
+        subcommands: [Start.self, Resume.self]
     )
 
     struct Start: AsyncParsableCommand {
@@ -148,24 +148,121 @@ struct Round: AsyncParsableCommand {
                 printError("error: \(error)")
                 throw ExitCode(1)
             }
-            print("")
-            print("status      \(result.status.rawValue): \(result.message)")
-            if let objective = result.objective { print("objective   \(objective)") }
-            if let bound = result.bound { print("bound       \(bound)") }
-            if let gap = result.gap { print("gap         \(gap)") }
-            if let v = result.linkingViolation { print("linking     max violation \(v)") }
-            print("iterations  \(result.iterations) in \(String(format: "%.3f", result.seconds)) s")
-            let planned = result.status == .optimal || result.status == .converged
-            if local {
-                print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? ", \(out)/plans/" : ""))
-            } else {
-                print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? "; each partner wrote its own plan" : ""))
+            try Round.report(result, local: local, out: out)
+        }
+    }
+
+    /// The end-of-round lines, and the exit status for the result.
+    static func report(_ result: RoundResult, local: Bool, out: String) throws {
+        print("")
+        print("status      \(result.status.rawValue): \(result.message)")
+        if let objective = result.objective { print("objective   \(objective)") }
+        if let bound = result.bound { print("bound       \(bound)") }
+        if let gap = result.gap { print("gap         \(gap)") }
+        if let v = result.linkingViolation { print("linking     max violation \(v)") }
+        print("iterations  \(result.iterations) in \(String(format: "%.3f", result.seconds)) s")
+        let planned = result.status == .optimal || result.status == .converged
+        if local {
+            print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? ", \(out)/plans/" : ""))
+        } else {
+            print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? "; each partner wrote its own plan" : ""))
+        }
+        switch result.status {
+        case .optimal, .converged: return
+        case .infeasible, .unbounded: throw ExitCode(2)
+        case .iterationLimit, .timeLimit, .partnerFailed, .partnerUnreachable: throw ExitCode(3)
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "resume",
+            abstract: "Continue a networked Dantzig–Wolfe round from its last checkpoint.",
+            discussion: """
+                A networked DW round writes RUN/round.json when it starts and RUN/checkpoint.json \
+                (atomically) after every iteration. If the coordinator stops — a crash, a kill, a partner \
+                unreachable past its deadline, a limit — `parley round resume RUN` reconnects to the same \
+                nodes with the same certificate and settings and goes on from the last checkpoint under \
+                the same round id; the nodes still hold their proposals, so the plans come out as if the \
+                round had never stopped. A round that ended optimal, infeasible or unbounded is not resumed. \
+                Exit status as for `round start`.
+                """
+        )
+
+        @Argument(help: "The run directory of the round (its --out).")
+        var run: String
+
+        @Option(help: "Stop after this many iterations in all (default: the round's own limit).")
+        var maxIterations: Int?
+
+        @Option(help: "Stop after this many seconds in all, counting those before the stop (default: the round's own limit).")
+        var maxSeconds: Double?
+
+        @Flag(help: "Do not print the iteration table.")
+        var quiet = false
+
+        func validate() throws {
+            if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
+            if let maxSeconds, !(maxSeconds > 0) { throw ValidationError("--max-seconds must be positive") }
+        }
+
+        func run() async throws {
+            let result: RoundResult
+            do {
+                let summaryPath = ConvergenceReport.summaryPath(runDirectory: run)
+                if let data = FileManager.default.contents(atPath: summaryPath),
+                    let summary = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                    let status = summary["status"] as? String,
+                    ["optimal", "converged", "infeasible", "unbounded"].contains(status)
+                {
+                    printError("error: \(run): the round already ended with status \(status); there is nothing to resume")
+                    throw ExitCode(1)
+                }
+                let manifest = try RunState.readManifest(runDirectory: run)
+                guard FileManager.default.fileExists(atPath: RunState.checkpointPath(runDirectory: run)) else {
+                    printError("error: \(run): no checkpoint.json — the coordinator stopped before its first iteration ended; start the round again")
+                    throw ExitCode(1)
+                }
+                let checkpoint = try RunState.readCheckpoint(runDirectory: run)
+                guard checkpoint.round == manifest.round else {
+                    printError("error: \(RunState.checkpointPath(runDirectory: run)): checkpoint of round \(checkpoint.round), but round.json says \(manifest.round)")
+                    throw ExitCode(1)
+                }
+                guard let method = RoundMethod(rawValue: manifest.method) else {
+                    printError("error: \(RoundManifest.path(runDirectory: run)): unknown method '\(manifest.method)'")
+                    throw ExitCode(1)
+                }
+                var dantzigWolfe = DantzigWolfeSettings()
+                dantzigWolfe.gapTolerance = manifest.gapTolerance
+                dantzigWolfe.stabilization = manifest.stabilization
+                dantzigWolfe.pricesPerRound = manifest.pricesPerRound
+                dantzigWolfe.maximumIterations = maxIterations ?? manifest.maximumIterations
+                dantzigWolfe.maximumSeconds = maxSeconds ?? manifest.maximumSeconds ?? .infinity
+                let tls = TLSConfiguration(
+                    certificatePath: manifest.certificate, privateKeyPath: manifest.privateKey,
+                    trustRootsPath: manifest.trustRoots, revocationListPath: manifest.revocationList)
+                var round = NetworkRound(chainPath: manifest.chain, method: method, outputDirectory: run, tls: tls)
+                round.dantzigWolfe = dantzigWolfe
+                round.resume = checkpoint
+                round.requestTimeout = .milliseconds(Int64(manifest.requestTimeoutSeconds * 1000))
+                round.reconnect.deadline = .milliseconds(Int64(manifest.partnerDeadlineSeconds * 1000))
+                if !quiet {
+                    round.printer = { line in
+                        print(line)
+                        fflush(nil)
+                    }
+                }
+                result = try await round.run()
+            } catch let exit as ExitCode {
+                throw exit
+            } catch let error as PartnerError {
+                printError("error: \(error)")
+                throw ExitCode(3)
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(1)
             }
-            switch result.status {
-            case .optimal, .converged: return
-            case .infeasible, .unbounded: throw ExitCode(2)
-            case .iterationLimit, .timeLimit, .partnerFailed, .partnerUnreachable: throw ExitCode(3)
-            }
+            try Round.report(result, local: false, out: run)
         }
     }
 }

@@ -1,0 +1,151 @@
+import ParleyModel
+import ParleySolver
+
+/// Everything a Dantzig–Wolfe round needs to go on after its coordinator stopped: the columns
+/// (proposals' linking-row usages and costs, under the partners' ids — never a plan), the phase
+/// and penalty, the stabilization centre and α, the best bound, and the iterations so far.
+///
+/// The partners keep their own proposals under the same ids, so a round resumed from a
+/// checkpoint still ends with weights each partner can turn into its share of the plan.
+public struct DantzigWolfeCheckpoint: Sendable, Equatable, Codable {
+    public struct Column: Sendable, Equatable, Codable {
+        /// Index of the partner in the contract's order.
+        public var partner: Int
+        public var id: Int
+        public var usage: [Double]
+        public var cost: Double
+        public var isRay: Bool
+
+        public init(partner: Int, id: Int, usage: [Double], cost: Double, isRay: Bool) {
+            self.partner = partner
+            self.id = id
+            self.usage = usage
+            self.cost = cost
+            self.isRay = isRay
+        }
+    }
+
+    /// Format version of this record.
+    public var version = 1
+    public var round: String
+    public var contractHash: String
+    /// The partners' names, in contract order (the columns index into this).
+    public var partners: [String]
+    /// Iterations done; the resumed round's next one is `iteration + 1`.
+    public var iteration: Int
+    /// Seconds the round had run.
+    public var seconds: Double
+    public var phase: Int
+    public var alpha: Double
+    public var center: [Double]?
+    /// −∞ until a bound is known.
+    public var bestBound: Double
+    public var bigM: Double
+    public var costUnit: Double
+    public var switchThreshold: Double
+    public var penaltyRaises: Int
+    /// The master's columns in the order they entered, then the pool (columns seen but not
+    /// entered).
+    public var columns: [Column]
+    public var pool: [Column]
+    public var history: [IterationRecord]
+
+    public init(
+        round: String, contractHash: String, partners: [String], iteration: Int, seconds: Double, phase: Int,
+        alpha: Double, center: [Double]?, bestBound: Double, bigM: Double, costUnit: Double, switchThreshold: Double,
+        penaltyRaises: Int, columns: [Column], pool: [Column], history: [IterationRecord]
+    ) {
+        self.round = round
+        self.contractHash = contractHash
+        self.partners = partners
+        self.iteration = iteration
+        self.seconds = seconds
+        self.phase = phase
+        self.alpha = alpha
+        self.center = center
+        self.bestBound = bestBound
+        self.bigM = bigM
+        self.costUnit = costUnit
+        self.switchThreshold = switchThreshold
+        self.penaltyRaises = penaltyRaises
+        self.columns = columns
+        self.pool = pool
+        self.history = history
+    }
+}
+
+/// Why a checkpoint cannot continue this round.
+public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension DantzigWolfeEngine {
+    func checkpoint() -> DantzigWolfeCheckpoint {
+        func saved(_ c: Column) -> DantzigWolfeCheckpoint.Column {
+            .init(partner: c.partner, id: c.proposal.id, usage: c.proposal.usage, cost: c.proposal.cost, isRay: c.proposal.isRay)
+        }
+        return DantzigWolfeCheckpoint(
+            round: round, contractHash: contract.contentHash, partners: partners.map(\.name), iteration: iteration,
+            seconds: elapsed, phase: phase, alpha: alpha, center: center, bestBound: bestBound, bigM: bigM,
+            costUnit: costUnit, switchThreshold: switchThreshold, penaltyRaises: penaltyRaises,
+            columns: columns.map(saved), pool: pool.map(saved), history: history)
+    }
+
+    /// Rebuilds the master and the round's state from `saved`, after checking that it belongs to
+    /// this round, contract and set of partners.
+    mutating func restore(_ saved: DantzigWolfeCheckpoint) throws {
+        guard saved.version == 1 else { throw CheckpointError("checkpoint format version \(saved.version) is not supported (expected 1)") }
+        guard saved.round == round else { throw CheckpointError("the checkpoint is of round \(saved.round), not \(round)") }
+        guard saved.contractHash == contract.contentHash else {
+            throw CheckpointError("the checkpoint was taken under contract \(saved.contractHash.prefix(12))…, but the chain is now \(contract.contentHash.prefix(12))…")
+        }
+        guard saved.partners == partners.map(\.name) else {
+            throw CheckpointError("the checkpoint's partners (\(saved.partners.joined(separator: ", "))) are not the contract's")
+        }
+        guard (0...2).contains(saved.phase), saved.iteration >= 1, saved.costUnit > 0, saved.costUnit.isFinite,
+            saved.bigM.isFinite, saved.bigM > 0, saved.alpha >= 0, saved.alpha < 1, saved.seconds >= 0,
+            saved.center.map({ $0.count == m && $0.allSatisfy(\.isFinite) }) ?? true, !saved.bestBound.isNaN
+        else { throw CheckpointError("the checkpoint's state is out of range") }
+        func column(_ c: DantzigWolfeCheckpoint.Column) throws -> Column {
+            guard partners.indices.contains(c.partner), c.usage.count == partners[c.partner].linkingRows.count,
+                c.usage.allSatisfy(\.isFinite), c.cost.isFinite
+            else { throw CheckpointError("the checkpoint holds a malformed column (partner \(c.partner), id \(c.id))") }
+            return Column(partner: c.partner, proposal: Proposal(id: c.id, usage: c.usage, cost: c.cost, isRay: c.isRay))
+        }
+        let restored = try saved.columns.map(column)
+        costUnit = saved.costUnit
+        phase = saved.phase
+        bigM = saved.bigM
+        var entering: [NewColumn] = []
+        for c in restored {
+            var rows = partners[c.partner].linkingRows
+            var values = c.proposal.usage
+            if !c.proposal.isRay {
+                rows.append(m + c.partner)
+                values.append(1)
+            }
+            let nonzero = values.indices.filter { values[$0] != 0 }
+            entering.append(NewColumn(objective: c.proposal.cost / costUnit, rows: nonzero.map { rows[$0] }, values: nonzero.map { values[$0] }))
+            inMaster.insert(ProposalRef(partner: c.partner, id: c.proposal.id))
+        }
+        columns = restored
+        try master.addColumns(entering)
+        switch phase {
+        case 2: try enterPhaseTwo()
+        case 0: try enterFeasibilityPhase()
+        default: try setPenalty(bigM)
+        }
+        pool = try saved.pool.map(column)
+        alpha = saved.alpha
+        center = saved.center
+        bestBound = saved.bestBound
+        switchThreshold = saved.switchThreshold
+        penaltyRaises = saved.penaltyRaises
+        iteration = saved.iteration
+        history = saved.history
+        secondsBefore = saved.seconds
+        resumed = true
+    }
+}

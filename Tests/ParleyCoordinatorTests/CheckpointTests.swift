@@ -1,0 +1,129 @@
+import Foundation
+import ParleyCoordinator
+import ParleyDecomposition
+import ParleyModel
+import ParleyTestSupport
+import Testing
+
+/// Coordinator checkpoints: a Dantzig–Wolfe round continued from the state it saved after an
+/// iteration reaches the same optimum, and a checkpoint that does not belong to the round is
+/// refused with the reason.
+@Suite struct CheckpointTests {
+    /// Every checkpoint a round hands out, in order.
+    final class Checkpoints: @unchecked Sendable {
+        // @unchecked: `saved` is only touched under `lock`.
+        private let lock = NSLock()
+        private var saved: [DantzigWolfeCheckpoint] = []
+        func add(_ c: DantzigWolfeCheckpoint) { lock.withLock { saved.append(c) } }
+        var all: [DantzigWolfeCheckpoint] { lock.withLock { saved } }
+    }
+
+    static func split(_ instance: String) throws -> (work: String, chain: String) {
+        let work = NSTemporaryDirectory() + "parley-checkpoint-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let program = try MPSReader().read(path: Fixtures.path("blocks/\(instance).mps"))
+        let decomposition = try BlockDecomposition.read(path: Fixtures.path("blocks/\(instance).dec"), for: program)
+        _ = try ChainSplitter(chainName: instance).split(program, decomposition).write(to: "\(work)/chain")
+        return (work, "\(work)/chain/chain.yaml")
+    }
+
+    @Test func pds02ResumedFromIterationFiveReachesTheReferenceOptimum() async throws {
+        let (work, chain) = try Self.split("pds-02")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (contract, partners) = try LocalRound.loadPartners(chainPath: chain)
+        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
+        let saved = Checkpoints()
+        let (whole, _) = try await DantzigWolfe().run(
+            round: "r1", contract: contract, partners: partners, checkpoint: { saved.add($0) })
+        #expect(whole.status == .optimal)
+        // One checkpoint per iteration that did not end the round, numbered 1, 2, ...
+        #expect(saved.all.map(\.iteration) == Array(1..<whole.iterations))
+        let five = try #require(saved.all.first { $0.iteration == 5 })
+        #expect(five.history.count == 5 && five.round == "r1" && five.partners == partners.map(\.name))
+
+        // Written and read back as the coordinator does (temporary file, fsync, rename; −∞ kept).
+        let path = "\(work)/checkpoint.json"
+        try RunState.write(five, to: path)
+        let read = try RunState.readCheckpoint(runDirectory: work)
+        #expect(read == five)
+
+        // The same partners (a node keeps its proposals under their ids) continue the round.
+        let (resumed, weights) = try await DantzigWolfe().run(round: "r1", contract: contract, partners: partners, resume: read)
+        #expect(resumed.status == .optimal, "\(resumed.message)")
+        let objective = try #require(resumed.objective)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        #expect(resumed.history.prefix(5) == five.history[...])
+        #expect(resumed.history.map(\.iteration) == Array(1...resumed.iterations))
+        #expect(resumed.seconds >= five.seconds)
+        // The weights name proposals the partners hold: each partner forms a plan, and together
+        // they meet the linking rows.
+        var activity = Array(repeating: 0.0, count: contract.linkingRows.count)
+        for (k, partner) in partners.enumerated() {
+            let receipt = try await partner.finish(PlanInstruction(round: "r1", kind: .weights(weights[k])))
+            for (r, u) in zip(partner.linkingRows, receipt.usage) { activity[r] += u }
+        }
+        #expect(contract.linkingViolation(activity, tolerance: 1e-6).rows.isEmpty)
+    }
+
+    @Test func aCheckpointOfAnotherRoundOrContractOrAMalformedOneIsRefused() async throws {
+        let (work, chain) = try Self.split("lands3")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (contract, partners) = try LocalRound.loadPartners(chainPath: chain)
+        let saved = Checkpoints()
+        _ = try await DantzigWolfe().run(round: "r1", contract: contract, partners: partners, checkpoint: { saved.add($0) })
+        let first = try #require(saved.all.first)
+
+        func refusal(_ checkpoint: DantzigWolfeCheckpoint, round: String = "r1") async -> String? {
+            do {
+                _ = try await DantzigWolfe().run(round: round, contract: contract, partners: partners, resume: checkpoint)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(await refusal(first, round: "r2") == "the checkpoint is of round r1, not r2")
+        var other = first
+        other.contractHash = String(repeating: "0", count: 64)
+        #expect(await refusal(other)?.hasPrefix("the checkpoint was taken under contract 000000000000…") == true)
+        var malformed = first
+        malformed.columns[0].usage.append(1)
+        #expect(await refusal(malformed) == "the checkpoint holds a malformed column (partner \(malformed.columns[0].partner), id \(malformed.columns[0].id))")
+        var renamed = first
+        renamed.partners[0] = "someone-else"
+        #expect(await refusal(renamed)?.hasSuffix("are not the contract's") == true)
+    }
+
+    @Test func aTruncatedCheckpointFileIsNamedAsSuch() throws {
+        let work = NSTemporaryDirectory() + "parley-checkpoint-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try #"{"version": 1, "round": "r1", "contractHa"#.write(toFile: "\(work)/checkpoint.json", atomically: true, encoding: .utf8)
+        #expect(throws: ModelFileError.self) { try RunState.readCheckpoint(runDirectory: work) }
+        do {
+            _ = try RunState.readCheckpoint(runDirectory: work)
+        } catch {
+            #expect("\(error)" == "\(work)/checkpoint.json: the checkpoint is not valid JSON (a write cut short?)")
+        }
+    }
+
+    @Test func theLogIsCutBackToTheCheckpointAndFilledFromIt() throws {
+        var records: [IterationRecord] = []
+        for i in 1...4 {
+            var r = IterationRecord(iteration: i, seconds: Double(i), phase: 2)
+            r.objective = 10 - Double(i)
+            records.append(r)
+        }
+        // The log holds iterations 1, 2 and 5 (3 and 4 were lost, 5 came after the checkpoint).
+        let log = [records[0], records[1]].map { ConvergenceLog.jsonLine($0, method: "dw") }.joined(separator: "\n")
+            + "\n" + #"{"iteration": 5, "seconds": 5}"# + "\n"
+        let directory = try SampleRun.directory(log: log)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let checkpoint = DantzigWolfeCheckpoint(
+            round: "r", contractHash: "h", partners: ["a"], iteration: 4, seconds: 4, phase: 2, alpha: 0.5, center: nil,
+            bestBound: -.infinity, bigM: 1, costUnit: 1, switchThreshold: 0, penaltyRaises: 0, columns: [], pool: [],
+            history: records)
+        try RunState.trimLog(path: "\(directory)/convergence.jsonl", to: checkpoint, method: "dw")
+        let lines = try String(contentsOfFile: "\(directory)/convergence.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.map(String.init) == records.map { ConvergenceLog.jsonLine($0, method: "dw") })
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import ParleyCoordinator
+import ParleyModel
+import ParleyTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The coordinator killed with SIGKILL in the middle of a round: `parley round resume RUN`
+/// reconnects to the same nodes and ends the round at the same optimum, with the nodes' plans
+/// together feasible for the original model and the convergence log continuous.
+@Suite(.serialized) struct CoordinatorResumeTests {
+    @Test func roundResumedAfterTheCoordinatorWasKilledReachesTheOptimum() async throws {
+        let scratch = try Scratch("resume")
+        let (federation, nodes) = try await startFederation("pds-02", scratch: scratch)
+        defer { nodes.stop() }
+
+        let run = "\(scratch.path)/run"
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+        coordinator.arguments = roundArguments(federation, method: "dw", out: run)
+        coordinator.standardOutput = FileHandle.nullDevice
+        coordinator.standardError = FileHandle.nullDevice
+        try coordinator.run()
+
+        // Kill the coordinator outright once it has checkpointed iteration 3 or later.
+        var checkpointed = 0
+        for _ in 0..<4000 where checkpointed < 3 && coordinator.isRunning {
+            checkpointed = (try? RunState.readCheckpoint(runDirectory: run))?.iteration ?? 0
+            usleep(5_000)
+        }
+        #expect(checkpointed >= 3)
+        #expect(kill(coordinator.processIdentifier, SIGKILL) == 0)
+        coordinator.waitUntilExit()
+        #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.json"))
+        let manifest = try RunState.readManifest(runDirectory: run)
+        // No node has a plan for an unfinished round.
+        for party in federation.contract.partners {
+            #expect(!FileManager.default.fileExists(atPath: "\(federation.directory)/\(party.name)/state/plans/\(manifest.round).csv"))
+        }
+
+        let resumed = try ParleyBinary.run(["round", "resume", run])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.output.contains("resuming round \(manifest.round) after iteration"))
+
+        let summary = try readSummary(run)
+        #expect(summary["status"] as? String == "optimal")
+        #expect(summary["round"] as? String == manifest.round)
+        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+
+        // One log line per iteration, 1, 2, ..., n: none lost, none repeated across the stop.
+        let iterations = try String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+            (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["iteration"] as? Int
+        }
+        #expect(iterations == (1...iterations.count).map { $0 })
+        #expect(summary["iterations"] as? Int == iterations.count)
+
+        // Every node formed its plan from the proposals it kept; together they are feasible.
+        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
+        let columns = program.columnIndexByName()
+        var x = Array(repeating: 0.0, count: program.columnCount)
+        for party in federation.contract.partners {
+            for (name, value) in try readPlan("\(federation.directory)/\(party.name)/state/plans/\(manifest.round).csv") {
+                x[try #require(columns[name])] = value
+            }
+        }
+        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
+        #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
+
+        // A finished round is not resumed again.
+        let again = try ParleyBinary.run(["round", "resume", run])
+        #expect(again.status == 1)
+        #expect(again.output.contains("the round already ended with status optimal; there is nothing to resume"))
+    }
+
+    @Test func resumeWithoutARoundManifestNamesTheFile() throws {
+        let scratch = try Scratch("resume-empty")
+        let result = try ParleyBinary.run(["round", "resume", scratch.path])
+        #expect(result.status == 1)
+        #expect(result.output.contains("\(scratch.path)/round.json: cannot read the round manifest"), "\(result.output)")
+    }
+}
