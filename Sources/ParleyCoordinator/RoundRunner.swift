@@ -57,20 +57,12 @@ struct RoundRunner: Sendable {
         var instruction: [PlanInstruction.Kind]? = nil
         switch self.method {
         case .dw:
+            let writer = checkpoints ? CheckpointWriter(path: RunState.checkpointPath(runDirectory: outputDirectory)) : nil
             var sink: (@Sendable (DantzigWolfeCheckpoint) -> Void)? = nil
-            if checkpoints {
-                let path = RunState.checkpointPath(runDirectory: outputDirectory)
-                let warned = WarnOnce()
-                sink = { checkpoint in
-                    do {
-                        try RunState.write(checkpoint, to: path)
-                    } catch {
-                        warned.say("warning: cannot write the checkpoint \(path) (a coordinator crash now loses the round): \(error)")
-                    }
-                }
-            }
+            if let writer { sink = { checkpoint in writer.submit(checkpoint) } }
             let (r, weights) = try await DantzigWolfe(settings: dantzigWolfe).run(
                 round: round, contract: contract, partners: partners, observer: observer, resume: resume, checkpoint: sink)
+            await writer?.flush()
             result = r
             if r.status == .optimal && weights.count == partners.count { instruction = weights.map { .weights($0) } }
         case .admm:
@@ -139,6 +131,61 @@ private final class TrafficMark: @unchecked Sendable {
         lock.withLock {
             defer { last = now }
             return (now.sent - last.sent, now.received - last.received)
+        }
+    }
+}
+
+/// Writes checkpoints off the round's path: a serial writer that always writes the newest one
+/// submitted (encode, temporary file, fsync, rename) and skips any it was too slow for. A crash
+/// before the newest is on disk leaves the one before it, which a resume continues from just as
+/// well (the nodes keep every proposal, so columns found since are simply found again).
+private final class CheckpointWriter: @unchecked Sendable {
+    // `pending` and `writing` are only touched under `lock`.
+    private let lock = NSLock()
+    private var pending: DantzigWolfeCheckpoint?
+    private var writing = false
+    private let queue = DispatchQueue(label: "parley.checkpoint")
+    private let group = DispatchGroup()
+    private let warned = WarnOnce()
+    let path: String
+
+    init(path: String) { self.path = path }
+
+    func submit(_ checkpoint: DantzigWolfeCheckpoint) {
+        let start = lock.withLock {
+            pending = checkpoint
+            defer { writing = true }
+            return !writing
+        }
+        guard start else { return }
+        group.enter()
+        queue.async {
+            self.drain()
+            self.group.leave()
+        }
+    }
+
+    private func drain() {
+        while true {
+            let next: DantzigWolfeCheckpoint? = lock.withLock {
+                let next = pending
+                pending = nil
+                if next == nil { writing = false }
+                return next
+            }
+            guard let next else { return }
+            do {
+                try RunState.write(next, to: path)
+            } catch {
+                warned.say("warning: cannot write the checkpoint \(path) (a coordinator crash now loses the round): \(error)")
+            }
+        }
+    }
+
+    /// Waits until the newest checkpoint submitted is on disk.
+    func flush() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            group.notify(queue: queue) { done.resume() }
         }
     }
 }
