@@ -10,9 +10,10 @@ import Glibc
 /// nothing else.
 ///
 /// A line is written (to the kernel) before its message is sent, so a node killed at any moment
-/// has logged all it sent; `sync()` (fsync) follows the send and finishes before the node takes
-/// its next request, so that only a machine crash in those milliseconds could lose a line. The
-/// fsync is off the request's path because on a shared disk it was most of a round's time.
+/// has logged all it sent; `sync()` (fsync) starts after the send, runs while the node reads and
+/// solves its next request, and finishes before the next answer is sent: only a machine crash in
+/// those milliseconds could lose a line, and at most the last one. The fsync is off the request's
+/// path because on a shared disk it was most of a round's time.
 ///
 /// Each line: `time`, `peer`, `round` (when known), `type`, `frame_bytes`, and the message's
 /// fields in full.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import ParleyDecomposition
 import ParleyModel
@@ -120,28 +121,39 @@ public struct NodeService: Service {
             try await connection.withSession { session in
                 guard try await greet(session) else { return }
                 logger.info("coordinator connected", metadata: ["peer": "\(session.peer)"])
-                while await state.mayTakeRequest() {
+                // The fsyncs of the last answer's audit line and proposals run while the next
+                // request is read and solved, and finish before the next answer is sent.
+                var durable: Task<Void, any Error>? = nil
+                requests: while await state.mayTakeRequest() {
                     let message: WireMessage
                     do {
-                        guard let next = try await session.receiveUnlessClosed() else { return }
+                        guard let next = try await session.receiveUnlessClosed() else { break requests }
                         message = next
                     } catch let error as WireError {
                         // Not a Parley frame: say so (typed, recorded) and hang up; the node serves on.
                         logger.warning("malformed frame", metadata: ["reason": "\(error)"])
+                        try await durable?.value
+                        durable = nil
                         try await send(.error(WireErrorMessage(code: WireErrorMessage.malformedFrame, text: "\(error)")), on: session, round: nil)
-                        return
+                        let audit = audit
+                        durable = Task { try await Self.makeDurable(audit, nil) }
+                        break requests
                     } catch {
-                        if await state.isShuttingDown { return }
+                        if await state.isShuttingDown { break requests }
+                        try? await durable?.value
                         throw error
                     }
                     await state.beginRequest()
                     let (reply, round) = await answer(message, logger: logger)
+                    try await durable?.value
                     if let reply { try await send(reply, on: session, round: round) }
-                    // Durable before the next request (see AuditLog): off the answer's path.
-                    try audit.sync()
-                    try await state.syncProposals()
+                    let store = await state.currentStore()
+                    let audit = audit
+                    durable = Task { try await Self.makeDurable(audit, store) }
                     await state.endRequest()
                 }
+                // Whatever ends the conversation, what was sent is on disk before it is over.
+                try await durable?.value
             }
             logger.info("connection closed")
         } catch {
@@ -226,6 +238,25 @@ public struct NodeService: Service {
         let path = "\(configuration.state)/plans/\(round).csv"
         try AtomicFile.write(text, to: path, permissions: 0o600)
         return path
+    }
+
+    private static let syncQueue = DispatchQueue(label: "parley.node.fsync", attributes: .concurrent)
+
+    /// fsyncs the audit log and the round's proposals, both at once (one journal commit can carry
+    /// both), on threads of their own rather than the request loop's.
+    static func makeDurable(_ audit: AuditLog, _ store: ProposalStore?) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let group = DispatchGroup()
+            let failure = Mutex<(any Error)?>(nil)
+            for sync in [{ try audit.sync() }, { try store?.sync() }] as [@Sendable () throws -> Void] {
+                syncQueue.async(group: group) {
+                    do { try sync() } catch { failure.withLock { $0 = $0 ?? error } }
+                }
+            }
+            group.notify(queue: syncQueue) {
+                if let error = failure.withLock({ $0 }) { done.resume(throwing: error) } else { done.resume() }
+            }
+        }
     }
 
     /// Records `message` in the audit log, then sends it: nothing leaves unrecorded.

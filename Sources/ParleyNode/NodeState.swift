@@ -43,10 +43,8 @@ actor NodeState {
         if isShuttingDown, let connection = active?.connection { Task { await connection.close() } }
     }
 
-    /// fsyncs the current round's proposals.
-    func syncProposals() throws {
-        try current?.store.sync()
-    }
+    /// The current round's proposal store (to fsync it off the request loop).
+    func currentStore() -> ProposalStore? { current?.store }
 
     /// Graceful shutdown: an idle connection closes now, a busy one after its answer.
     func shutDown() async {

@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// The node's own proposals of one round on disk (`STATE/rounds/<round>.proposals`, mode 0600),
-/// appended before the proposals are sent (so a killed node keeps them) and fsync'd right after
-/// (`sync`, as the audit log), so the final plan can be formed from them after a restart.
+/// appended before the proposals are sent (so a killed node keeps them) and fsync'd after (`sync`,
+/// with the audit log, before the next answer goes out), so the final plan can be formed from
+/// them after a restart.
 /// Private: `x` never leaves the node.
 ///
 /// Binary records, because a proposal is a whole plan (thousands of doubles) and formatting them
