@@ -324,7 +324,16 @@ struct DantzigWolfeEngine {
             }
             guard result.status == .optimal else {
                 if result.status == .unbounded {
-                    return (finish(.unbounded, message: "the chain's objective improves without limit (partners' rays are not bounded by the linking rows)"), weights(nil))
+                    let named = unboundedPartners(result)
+                    let who = named.map { "'\($0)'" }.joined(separator: ", ")
+                    return (
+                        finish(
+                            .unbounded,
+                            message: named.isEmpty
+                                ? "the chain's objective improves without limit (partners' rays are not bounded by the linking rows)"
+                                : "the chain's objective improves without limit: the plans of partner\(named.count > 1 ? "s" : "") \(who) "
+                                    + "improve without limit along a direction the linking rows do not bound",
+                            partner: named.first), weights(nil))
                 }
                 return (finish(.partnerFailed, message: "the master problem failed: \(result.status.rawValue)"), weights(nil))
             }
@@ -432,6 +441,18 @@ struct DantzigWolfeEngine {
                 return (finish(.timeLimit, message: "stopped after \(elapsed) s"), weights(nil))
             }
         }
+    }
+
+    /// The partners whose rays make the master unbounded: those on CLP's unbounded direction if
+    /// it gave one, else every partner with a ray in the master (the convexity rows bound the
+    /// rest, and artificials cost a positive penalty).
+    func unboundedPartners(_ result: SolveResult) -> [String] {
+        var involved = Set<Int>()
+        if let ray = result.unboundedRay, ray.count == artificialCount + columns.count {
+            for (k, c) in columns.enumerated() where c.proposal.isRay && abs(ray[artificialCount + k]) > 1e-9 { involved.insert(c.partner) }
+        }
+        if involved.isEmpty { involved = Set(columns.filter(\.proposal.isRay).map(\.partner)) }
+        return involved.sorted().map { partners[$0].name }
     }
 
     func artificialSum(_ result: SolveResult) -> Double {

@@ -64,6 +64,25 @@ import Testing
         #expect(admm.status == .infeasible && admm.partner == "b")
     }
 
+    /// b's plans improve without limit (x ≥ 0 at cost −1, no upper bound) and the linking row
+    /// only asks for at least 0: the chain is unbounded, and b is named. With the linking row
+    /// capped at 5 the same partners give a finite optimum: b supplies all 5, at −5.
+    @Test func unboundedPartnerIsNamedAndALinkingCapBoundsIt() async throws {
+        let contract = Self.chain(rowLower: 0)
+        let programs = [Self.partner("a", cost: 1, upper: 1), Self.partner("b", cost: -1, upper: .infinity)]
+        let (result, weights) = try await DantzigWolfe().run(round: "t", contract: contract, partners: try Self.partners(contract, programs))
+        #expect(result.status == .unbounded)
+        #expect(result.partner == "b")
+        #expect(result.message == "the chain's objective improves without limit: the plans of partner 'b' improve without limit along a direction the linking rows do not bound")
+        #expect(weights.isEmpty)
+
+        var capped = contract
+        capped.linkingRows[0].upper = 5
+        let (bounded, _) = try await DantzigWolfe().run(round: "t", contract: capped, partners: try Self.partners(capped, programs))
+        #expect(bounded.status == .optimal)
+        #expect(abs((bounded.objective ?? .nan) - -5) < 1e-9)
+    }
+
     /// A private model whose sense differs from the chain's is refused up front.
     @Test func senseMismatchIsRefused() throws {
         var program = Self.partner("a", cost: 1, upper: 1)
