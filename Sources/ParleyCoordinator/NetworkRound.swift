@@ -21,9 +21,9 @@ public struct NetworkRound: Sendable {
     /// How a lost partner connection is re-made, and how long a partner may stay unreachable.
     public var reconnect = RemotePartner.ReconnectPolicy()
     public var printer: (@Sendable (String) -> Void)?
-    /// Continue a Dantzig–Wolfe round from its checkpoint (`parley round resume`); the round id
-    /// is the checkpoint's.
-    public var resume: DantzigWolfeCheckpoint?
+    /// Continue a round from its checkpoint (`parley round resume`); the round id is the
+    /// checkpoint's.
+    public var resume: RoundCheckpoint?
 
     public init(chainPath: String, method: RoundMethod, outputDirectory: String, tls: TLSConfiguration) {
         self.chainPath = chainPath
@@ -34,8 +34,8 @@ public struct NetworkRound: Sendable {
 
     public func run() async throws -> RoundResult {
         let contract = try ChainContract.load(path: chainPath)
-        if resume != nil && method != .dw {
-            throw CheckpointError("only Dantzig–Wolfe rounds can be resumed")
+        if let resume, resume.method != method {
+            throw CheckpointError("the checkpoint is of a \(resume.method.rawValue) round, not \(method.rawValue)")
         }
         if let resume, resume.contractHash != contract.contentHash {
             throw CheckpointError(
@@ -92,7 +92,7 @@ public struct NetworkRound: Sendable {
             contract: contract, method: method, outputDirectory: outputDirectory, dantzigWolfe: dantzigWolfe, admm: admm,
             printer: printer)
         runner.round = round
-        runner.checkpoints = method == .dw
+        runner.checkpoints = true
         runner.resume = resume
         runner.traffic = {
             partners.reduce((sent: 0, received: 0)) { ($0.sent + $1.traffic.sent, $0.received + $1.traffic.received) }

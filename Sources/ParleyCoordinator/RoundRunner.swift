@@ -15,11 +15,11 @@ struct RoundRunner: Sendable {
     var traffic: (@Sendable () -> (sent: Int, received: Int))? = nil
     /// The round's id (nil: a new one from the chain's name and the time).
     var round: String? = nil
-    /// DW: write `RUN/checkpoint.json` after every iteration (networked rounds, whose partners
-    /// keep their proposals and so can still form plans after a resume).
+    /// Write `RUN/checkpoint.json` after every iteration (networked rounds, whose partners keep
+    /// their proposals and recent usages and so can go on after a resume).
     var checkpoints = false
-    /// DW: continue from this checkpoint (`parley round resume`).
-    var resume: DantzigWolfeCheckpoint? = nil
+    /// Continue from this checkpoint (`parley round resume`).
+    var resume: RoundCheckpoint? = nil
 
     /// Runs the round; after an optimal (DW) or converged (ADMM) end, sends every partner its plan
     /// instruction and calls `filePlan` for each once it answered.
@@ -39,7 +39,10 @@ struct RoundRunner: Sendable {
         let printer = printer
         let traffic = traffic
         if let resume {
-            printer?("resuming round \(round) after iteration \(resume.iteration) (\(resume.columns.count) columns)")
+            switch resume {
+            case .dw(let c): printer?("resuming round \(round) after iteration \(c.iteration) (\(c.columns.count) columns)")
+            case .admm(let c): printer?("resuming round \(round) after iteration \(c.iteration) (rho \(c.rho))")
+            }
         }
         printer?(ConvergenceLog.header(method: method))
         let previous = TrafficMark()
@@ -57,16 +60,33 @@ struct RoundRunner: Sendable {
         var instruction: [PlanInstruction.Kind]? = nil
         switch self.method {
         case .dw:
-            let writer = checkpoints ? CheckpointWriter(path: RunState.checkpointPath(runDirectory: outputDirectory)) : nil
+            let writer = checkpoints ? CheckpointWriter<DantzigWolfeCheckpoint>(path: RunState.checkpointPath(runDirectory: outputDirectory)) : nil
             var sink: (@Sendable (DantzigWolfeCheckpoint) -> Void)? = nil
             if let writer { sink = { checkpoint in writer.submit(checkpoint) } }
+            var saved: DantzigWolfeCheckpoint? = nil
+            switch resume {
+            case .dw(let c)?: saved = c
+            case .admm?: throw CheckpointError("an ADMM checkpoint cannot resume a DW round")
+            case nil: break
+            }
             let (r, weights) = try await DantzigWolfe(settings: dantzigWolfe).run(
-                round: round, contract: contract, partners: partners, observer: observer, resume: resume, checkpoint: sink)
+                round: round, contract: contract, partners: partners, observer: observer, resume: saved, checkpoint: sink)
             await writer?.flush()
             result = r
             if r.status == .optimal && weights.count == partners.count { instruction = weights.map { .weights($0) } }
         case .admm:
-            result = try await ADMM(settings: admm).run(round: round, contract: contract, partners: partners, observer: observer)
+            let writer = checkpoints ? CheckpointWriter<ADMMCheckpoint>(path: RunState.checkpointPath(runDirectory: outputDirectory)) : nil
+            var sink: (@Sendable (ADMMCheckpoint) -> Void)? = nil
+            if let writer { sink = { checkpoint in writer.submit(checkpoint) } }
+            var saved: ADMMCheckpoint? = nil
+            switch resume {
+            case .admm(let c)?: saved = c
+            case .dw?: throw CheckpointError("a DW checkpoint cannot resume an ADMM round")
+            case nil: break
+            }
+            result = try await ADMM(settings: admm).run(
+                round: round, contract: contract, partners: partners, observer: observer, resume: saved, checkpoint: sink)
+            await writer?.flush()
             if result.status == .converged { instruction = Array(repeating: .lastIterate, count: partners.count) }
         }
         log.sync()
@@ -139,10 +159,10 @@ private final class TrafficMark: @unchecked Sendable {
 /// submitted (encode, temporary file, fsync, rename) and skips any it was too slow for. A crash
 /// before the newest is on disk leaves the one before it, which a resume continues from just as
 /// well (the nodes keep every proposal, so columns found since are simply found again).
-private final class CheckpointWriter: @unchecked Sendable {
+private final class CheckpointWriter<Checkpoint: Encodable & Sendable>: @unchecked Sendable {
     // `pending` and `writing` are only touched under `lock`.
     private let lock = NSLock()
-    private var pending: DantzigWolfeCheckpoint?
+    private var pending: Checkpoint?
     private var writing = false
     private let queue = DispatchQueue(label: "parley.checkpoint")
     private let group = DispatchGroup()
@@ -151,7 +171,7 @@ private final class CheckpointWriter: @unchecked Sendable {
 
     init(path: String) { self.path = path }
 
-    func submit(_ checkpoint: DantzigWolfeCheckpoint) {
+    func submit(_ checkpoint: Checkpoint) {
         let start = lock.withLock {
             pending = checkpoint
             defer { writing = true }
@@ -167,7 +187,7 @@ private final class CheckpointWriter: @unchecked Sendable {
 
     private func drain() {
         while true {
-            let next: DantzigWolfeCheckpoint? = lock.withLock {
+            let next: Checkpoint? = lock.withLock {
                 let next = pending
                 pending = nil
                 if next == nil { writing = false }

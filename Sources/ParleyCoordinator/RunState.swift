@@ -28,6 +28,43 @@ public struct RoundManifest: Sendable, Equatable, Codable {
     public static func path(runDirectory: String) -> String { "\(runDirectory)/round.json" }
 }
 
+/// A round's saved state, by method.
+public enum RoundCheckpoint: Sendable, Equatable {
+    case dw(DantzigWolfeCheckpoint)
+    case admm(ADMMCheckpoint)
+
+    public var round: String {
+        switch self {
+        case .dw(let c): c.round
+        case .admm(let c): c.round
+        }
+    }
+    public var contractHash: String {
+        switch self {
+        case .dw(let c): c.contractHash
+        case .admm(let c): c.contractHash
+        }
+    }
+    public var iteration: Int {
+        switch self {
+        case .dw(let c): c.iteration
+        case .admm(let c): c.iteration
+        }
+    }
+    public var history: [IterationRecord] {
+        switch self {
+        case .dw(let c): c.history
+        case .admm(let c): c.history
+        }
+    }
+    public var method: RoundMethod {
+        switch self {
+        case .dw: .dw
+        case .admm: .admm
+        }
+    }
+}
+
 /// Reading and writing a run directory's `round.json` and `checkpoint.json`.
 public enum RunState {
     public static func checkpointPath(runDirectory: String) -> String { "\(runDirectory)/checkpoint.json" }
@@ -79,10 +116,23 @@ public enum RunState {
         try read(DantzigWolfeCheckpoint.self, from: checkpointPath(runDirectory: runDirectory), what: "checkpoint")
     }
 
+    /// The checkpoint of a round run by `method`.
+    public static func readCheckpoint(runDirectory: String, method: RoundMethod) throws(ModelFileError) -> RoundCheckpoint {
+        let path = checkpointPath(runDirectory: runDirectory)
+        switch method {
+        case .dw: return .dw(try read(DantzigWolfeCheckpoint.self, from: path, what: "checkpoint"))
+        case .admm: return .admm(try read(ADMMCheckpoint.self, from: path, what: "checkpoint"))
+        }
+    }
+
     /// Cuts `convergence.jsonl` back to the iterations a checkpoint covers (the coordinator may
     /// have logged one more before it stopped) and adds any the log lacks from the checkpoint's
     /// history, so the resumed round's lines follow on without a gap or a repeat.
     public static func trimLog(path: String, to checkpoint: DantzigWolfeCheckpoint, method: String) throws {
+        try trimLog(path: path, to: .dw(checkpoint), method: method)
+    }
+
+    public static func trimLog(path: String, to checkpoint: RoundCheckpoint, method: String) throws {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         var kept: [String] = []
         var seen = Set<Int>()

@@ -48,32 +48,39 @@ public struct ADMM: Sendable {
         self.settings = settings
     }
 
+    /// Runs a round. `checkpoint` receives the coordinator's state after every iteration; a round
+    /// started with `resume` (a checkpoint of the same round, contract and partners) continues
+    /// after that iteration. The partners keep their own recent usages by iteration, so they
+    /// answer a resumed round's requests from where it left off.
     public func run(
-        round: String, contract: ChainContract, partners: [any Partner], observer: IterationObserver? = nil
+        round: String, contract: ChainContract, partners: [any Partner], observer: IterationObserver? = nil,
+        resume: ADMMCheckpoint? = nil, checkpoint: (@Sendable (ADMMCheckpoint) -> Void)? = nil
     ) async throws -> RoundResult {
         try settings.validate()
+        if let resume { try resume.check(round: round, contract: contract, partners: partners) }
         let clock = ContinuousClock()
         let start = clock.now
+        let secondsBefore = resume?.seconds ?? 0
         let m = contract.linkingRows.count
         let (lower, upper) = contract.linkingBounds
         let sign = contract.sense == .maximize ? -1.0 : 1.0
         var count = Array(repeating: 0.0, count: m)
         for p in partners { for r in p.linkingRows { count[r] += 1 } }
-        var history: [IterationRecord] = []
+        var history: [IterationRecord] = resume?.history ?? []
 
         func finish(_ status: RoundStatus, _ message: String, partner: String? = nil, violation: Double? = nil) -> RoundResult {
             let last = history.last
             return RoundResult(
                 method: "admm", status: status, objective: last?.objective, bound: nil, gap: nil,
-                iterations: history.count, seconds: (clock.now - start).secondsValue, message: message, partner: partner,
+                iterations: history.count, seconds: secondsBefore + (clock.now - start).secondsValue, message: message, partner: partner,
                 violatedRows: [], linkingViolation: violation, history: history)
         }
 
         do {
             // ρ from the data: the partners' own optima (zero prices) give a cost scale and a
             // usage scale; ρ ≈ cost / usage² puts the penalty on the scale of the prices.
-            var rho = settings.rho ?? 1
-            if settings.rho == nil {
+            var rho = resume?.rho ?? settings.rho ?? 1
+            if settings.rho == nil && resume == nil {
                 let zero = (0..<partners.count).map { k in
                     PricingRequest(round: round, iteration: 0, prices: [Array(repeating: 0, count: partners[k].linkingRows.count)], costWeight: 1)
                 }
@@ -90,13 +97,22 @@ public struct ADMM: Sendable {
                 }
                 rho = max(cost, 1) / max(usage, 1)
             }
-            let rhoLimits = (rho / settings.rhoRange, rho * settings.rhoRange)
+            let initialRho = resume?.initialRho ?? rho
+            let rhoLimits = (initialRho / settings.rhoRange, initialRho * settings.rhoRange)
 
-            var meanUsage = Array(repeating: 0.0, count: m)
-            var z = Array(repeating: 0.0, count: m)
-            var w = Array(repeating: 0.0, count: m)
-            var iteration = 0
+            var meanUsage = resume?.meanUsage ?? Array(repeating: 0.0, count: m)
+            var z = resume?.z ?? Array(repeating: 0.0, count: m)
+            var w = resume?.w ?? Array(repeating: 0.0, count: m)
+            var iteration = resume?.iteration ?? 0
             while true {
+                // The state after the last iteration, ρ adapted: what a resumed round starts from.
+                if iteration > 0, let checkpoint {
+                    checkpoint(
+                        ADMMCheckpoint(
+                            round: round, contractHash: contract.contentHash, partners: partners.map(\.name), iteration: iteration,
+                            seconds: secondsBefore + (clock.now - start).secondsValue, rho: rho, initialRho: initialRho,
+                            meanUsage: meanUsage, z: z, w: w, history: history))
+                }
                 iteration += 1
                 let shift = (0..<m).map { meanUsage[$0] - z[$0] + w[$0] }
                 let requests = partners.map { p in
@@ -151,7 +167,7 @@ public struct ADMM: Sendable {
                 let primalLimit = settings.absoluteTolerance * rootM + settings.relativeTolerance * primalScale
                 let dualLimit = settings.absoluteTolerance * rootM + settings.relativeTolerance * dualScale
 
-                var record = IterationRecord(iteration: iteration, seconds: (clock.now - start).secondsValue, phase: 0)
+                var record = IterationRecord(iteration: iteration, seconds: secondsBefore + (clock.now - start).secondsValue, phase: 0)
                 record.objective = sign * cost + contract.objectiveConstant
                 record.primalResidual = primal
                 record.dualResidual = dual
@@ -169,8 +185,8 @@ public struct ADMM: Sendable {
                 if iteration >= settings.maximumIterations {
                     return finish(.iterationLimit, "stopped after \(iteration) iterations", violation: violation)
                 }
-                if (clock.now - start).secondsValue >= settings.maximumSeconds {
-                    return finish(.timeLimit, "stopped after \((clock.now - start).secondsValue) s", violation: violation)
+                if secondsBefore + (clock.now - start).secondsValue >= settings.maximumSeconds {
+                    return finish(.timeLimit, "stopped after \(secondsBefore + (clock.now - start).secondsValue) s", violation: violation)
                 }
                 // Residual balancing on scaled residuals (OSQP): move ρ towards the side that lags.
                 if iteration % settings.adaptiveInterval == 0 && primal > 0 && dual > 0 {

@@ -19,7 +19,14 @@ public actor LocalPartner: Partner {
     private var known: [ProposalKey: Int] = [:]
     private var nextID = 0
     private var lastIterate: [Double]?
-    private var lastUsage: [Double]?
+    /// ADMM: this partner's linking-row usage after each recent iteration (the base of the next
+    /// step's proximal term). Keyed by iteration, so a repeated or re-sent request — after a lost
+    /// connection, or from a coordinator resumed from an older checkpoint — starts from the usage
+    /// it started from the first time, and gets the same answer.
+    private var admmUsage: [Int: [Double]] = [:]
+    /// How many past iterations `admmUsage` keeps (a resumed coordinator is at most a couple of
+    /// iterations behind the partners).
+    static let admmHistory = 32
     private var finalPlan: [Double]?
     private let settings: SolverSettings
     /// The largest linking-row usage of any optimal pricing answer (or fallback plan) so far:
@@ -219,7 +226,17 @@ public actor LocalPartner: Partner {
             admmRho = request.rho
         }
         let solver = admm!
-        let previous = lastUsage ?? Array(repeating: 0, count: m)
+        let previous: [Double]
+        if request.iteration <= 1 {
+            previous = Array(repeating: 0, count: m)
+        } else if let known = admmUsage[request.iteration - 1] {
+            previous = known
+        } else {
+            throw PartnerError(
+                partner: name, kind: .badRequest,
+                message: "ADMM iteration \(request.iteration) of round \(request.round) follows iteration \(request.iteration - 1), "
+                    + "which this partner did not take part in (it knows \(admmUsage.keys.sorted().map(String.init).joined(separator: ", ")))")
+        }
         let target = zip(previous, request.shift).map { $0 - $1 }
         let pull = problem.linking.multiplyTransposed(target)
         try solver.setObjective((0..<base.columnCount).map { base.objective[$0] - request.rho * pull[$0] })
@@ -230,7 +247,8 @@ public actor LocalPartner: Partner {
         }
         let usage = problem.linking.multiply(result.primal)
         lastIterate = result.primal
-        lastUsage = usage
+        admmUsage[request.iteration] = usage
+        admmUsage = admmUsage.filter { $0.key > request.iteration - Self.admmHistory && $0.key <= request.iteration }
         let change = zip(usage, previous).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
         return ADMMResponse(usage: usage, cost: sign * problem.program.objectiveValue(result.primal), usageChange: change)
     }
@@ -291,6 +309,19 @@ extension LocalPartner {
     /// Puts back a proposal kept on disk (after a restart) under its old id, with its usage and
     /// cost computed as when it was made, so repeated requests find it and plan instructions
     /// can weight it.
+    /// After a restart: the ADMM steps this partner took before, replayed from its own record in
+    /// the order taken (the plan and its usage), so the next step starts where it left off and
+    /// `.lastIterate` has its plan. As when answering, a step forgets any later ones (a resumed
+    /// coordinator that went back a few iterations).
+    public func restoreADMMStep(iteration: Int, usage: [Double], x: [Double]) {
+        lastIterate = x
+        admmUsage[iteration] = usage
+        admmUsage = admmUsage.filter { $0.key > iteration - Self.admmHistory && $0.key <= iteration }
+    }
+
+    /// The plan of the ADMM step just answered (for the node to keep on disk with its usage).
+    public func lastADMMPlan() -> [Double]? { lastIterate }
+
     public func restoreProposal(id: Int, x: [Double], isRay: Bool) {
         let usage = problem.linking.multiply(x)
         let cost =

@@ -204,8 +204,12 @@ public struct NodeService: Service {
                 return (.pricingResponse(WirePricingResponse(response)), round)
             case .admmRequest(let request):
                 round = request.round
-                let (partner, _) = try await state.round(request.round)
-                return (.admmResponse(WireADMMResponse(try await partner.admmStep(request.partnerRequest))), round)
+                let (partner, store) = try await state.round(request.round)
+                let response = try await partner.admmStep(request.partnerRequest)
+                if let x = await partner.lastADMMPlan() {
+                    try store.keepADMMStep(iteration: request.iteration, usage: response.usage, x: x)
+                }
+                return (.admmResponse(WireADMMResponse(response)), round)
             case .planInstruction(let instruction):
                 round = instruction.round
                 let (partner, _) = try await state.round(instruction.round, startIfNew: false)

@@ -12,7 +12,8 @@ import Glibc
 /// Private: `x` never leaves the node.
 ///
 /// Binary records, because a proposal is a whole plan (thousands of doubles) and formatting them
-/// as text cost more than the pricing solve: `u64` id, `u8` 1 for a ray, `u32` n, then n
+/// as text cost more than the pricing solve: `u64` id, `u8` kind (0 a plan, 1 a ray, 2 an ADMM
+/// step whose id is its iteration and whose values are its usage then its plan), `u32` n, then n
 /// little-endian IEEE-754 doubles. A torn last record (a crash mid-append) is recognisable by
 /// its short length.
 final class ProposalStore: @unchecked Sendable {
@@ -37,9 +38,24 @@ final class ProposalStore: @unchecked Sendable {
     /// The proposals in the file at `path` (none if it does not exist); a torn last record, left
     /// by a crash in the middle of an append, is ignored.
     static func load(path: String) throws -> [(id: Int, isRay: Bool, x: [Double])] {
+        try records(path: path).filter { $0.kind != admmStepKind }.map { ($0.id, $0.kind == 1, $0.values) }
+    }
+
+    /// The ADMM steps in the file at `path`, in the order taken: iteration, usage (the first
+    /// `usageCount` values) and plan (the rest).
+    static func loadADMMSteps(path: String, usageCount: Int) throws -> [(iteration: Int, usage: [Double], x: [Double])] {
+        try records(path: path).filter { $0.kind == admmStepKind && $0.values.count >= usageCount }.map {
+            ($0.id, Array($0.values[..<usageCount]), Array($0.values[usageCount...]))
+        }
+    }
+
+    /// Record kinds: 0 a plan, 1 a ray, 2 an ADMM step (id = iteration, values = usage then plan).
+    static let admmStepKind: UInt8 = 2
+
+    private static func records(path: String) throws -> [(id: Int, kind: UInt8, values: [Double])] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         let bytes = [UInt8](data)
-        var records: [(id: Int, isRay: Bool, x: [Double])] = []
+        var records: [(id: Int, kind: UInt8, values: [Double])] = []
         var offset = 0
         func integer<T: FixedWidthInteger>(_ type: T.Type) -> T? {
             guard offset + MemoryLayout<T>.size <= bytes.count else { return nil }
@@ -53,7 +69,7 @@ final class ProposalStore: @unchecked Sendable {
             var x: [Double] = []
             x.reserveCapacity(Int(count))
             for _ in 0..<count { x.append(Double(bitPattern: integer(UInt64.self)!)) }
-            records.append((Int(id), ray == 1, x))
+            records.append((Int(id), ray, x))
         }
         return records
     }
@@ -79,6 +95,25 @@ final class ProposalStore: @unchecked Sendable {
                 throw NodeError("\(path): cannot store proposals (\(String(cString: strerror(errno))))")
             }
             kept.formUnion(added)
+            unsynced = true
+        }
+    }
+
+    /// Appends an ADMM step: the partner's usage after `iteration` and its plan, so a restarted
+    /// node can take the next step from there and still form its plan.
+    func keepADMMStep(iteration: Int, usage: [Double], x: [Double]) throws {
+        var record: [UInt8] = []
+        withUnsafeBytes(of: UInt64(iteration).littleEndian) { record.append(contentsOf: $0) }
+        record.append(Self.admmStepKind)
+        withUnsafeBytes(of: UInt32(usage.count + x.count).littleEndian) { record.append(contentsOf: $0) }
+        for value in usage + x {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { record.append(contentsOf: $0) }
+        }
+        try lock.withLock {
+            let written = record.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written == record.count else {
+                throw NodeError("\(path): cannot store the ADMM step (\(String(cString: strerror(errno))))")
+            }
             unsynced = true
         }
     }

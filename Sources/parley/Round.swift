@@ -177,13 +177,14 @@ struct Round: AsyncParsableCommand {
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "resume",
-            abstract: "Continue a networked Dantzig–Wolfe round from its last checkpoint.",
+            abstract: "Continue a networked round from its last checkpoint.",
             discussion: """
-                A networked DW round writes RUN/round.json when it starts and RUN/checkpoint.json \
-                (atomically) after every iteration. If the coordinator stops — a crash, a kill, a partner \
+                A networked round writes RUN/round.json when it starts and RUN/checkpoint.json \
+                (atomically) after every iteration (DW: columns, phase, stabilization centre, bound; \
+                ADMM: rho, scaled duals, mean usages). If the coordinator stops — a crash, a kill, a partner \
                 unreachable past its deadline, a limit — `parley round resume RUN` reconnects to the same \
                 nodes with the same certificate and settings and goes on from the last checkpoint under \
-                the same round id; the nodes still hold their proposals, so the plans come out as if the \
+                the same round id; the nodes still hold their proposals and recent usages, so the plans come out as if the \
                 round had never stopped. A round that ended optimal, infeasible or unbounded is not resumed. \
                 Exit status as for `round start`.
                 """
@@ -223,13 +224,13 @@ struct Round: AsyncParsableCommand {
                     printError("error: \(run): no checkpoint.json — the coordinator stopped before its first iteration ended; start the round again")
                     throw ExitCode(1)
                 }
-                let checkpoint = try RunState.readCheckpoint(runDirectory: run)
-                guard checkpoint.round == manifest.round else {
-                    printError("error: \(RunState.checkpointPath(runDirectory: run)): checkpoint of round \(checkpoint.round), but round.json says \(manifest.round)")
-                    throw ExitCode(1)
-                }
                 guard let method = RoundMethod(rawValue: manifest.method) else {
                     printError("error: \(RoundManifest.path(runDirectory: run)): unknown method '\(manifest.method)'")
+                    throw ExitCode(1)
+                }
+                let checkpoint = try RunState.readCheckpoint(runDirectory: run, method: method)
+                guard checkpoint.round == manifest.round else {
+                    printError("error: \(RunState.checkpointPath(runDirectory: run)): checkpoint of round \(checkpoint.round), but round.json says \(manifest.round)")
                     throw ExitCode(1)
                 }
                 var dantzigWolfe = DantzigWolfeSettings()
@@ -241,8 +242,12 @@ struct Round: AsyncParsableCommand {
                 let tls = TLSConfiguration(
                     certificatePath: manifest.certificate, privateKeyPath: manifest.privateKey,
                     trustRootsPath: manifest.trustRoots, revocationListPath: manifest.revocationList)
+                var admm = ADMMSettings()
+                admm.maximumIterations = maxIterations ?? manifest.maximumIterations
+                admm.maximumSeconds = maxSeconds ?? manifest.maximumSeconds ?? .infinity
                 var round = NetworkRound(chainPath: manifest.chain, method: method, outputDirectory: run, tls: tls)
                 round.dantzigWolfe = dantzigWolfe
+                round.admm = admm
                 round.resume = checkpoint
                 round.requestTimeout = .milliseconds(Int64(manifest.requestTimeoutSeconds * 1000))
                 round.reconnect.deadline = .milliseconds(Int64(manifest.partnerDeadlineSeconds * 1000))

@@ -65,6 +65,62 @@ import Testing
         #expect(contract.linkingViolation(activity, tolerance: 1e-6).rows.isEmpty)
     }
 
+    /// Every ADMM checkpoint a round hands out, in order.
+    final class ADMMCheckpoints: @unchecked Sendable {
+        // @unchecked: `saved` is only touched under `lock`.
+        private let lock = NSLock()
+        private var saved: [ADMMCheckpoint] = []
+        func add(_ c: ADMMCheckpoint) { lock.withLock { saved.append(c) } }
+        var all: [ADMMCheckpoint] { lock.withLock { saved } }
+    }
+
+    /// ADMM resumed from the checkpoint three iterations before its end (a coordinator that died
+    /// while its partners went on a little): the partners answer from their own usages of that
+    /// iteration, and the round converges to the reference optimum again. From a checkpoint older
+    /// than the partners remember, the partner says which iteration it lacks.
+    @Test func admmResumedOnEnvAggrConvergesAndATooOldCheckpointIsNamed() async throws {
+        let (work, chain) = try Self.split("env_aggr")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (contract, partners) = try LocalRound.loadPartners(chainPath: chain)
+        let reference = Fixtures.references.first { $0.name == "env_aggr" }!.optimum
+        let saved = ADMMCheckpoints()
+        let whole = try await ADMM().run(round: "a1", contract: contract, partners: partners, checkpoint: { saved.add($0) })
+        #expect(whole.status == .converged)
+        #expect(saved.all.map(\.iteration) == Array(1..<whole.iterations))
+        let late = try #require(saved.all.first { $0.iteration == whole.iterations - 3 })
+        try RunState.write(late, to: "\(work)/checkpoint.json")
+        guard case .admm(let read) = try RunState.readCheckpoint(runDirectory: work, method: .admm) else {
+            Issue.record("not an ADMM checkpoint")
+            return
+        }
+        #expect(read == late)
+        let resumed = try await ADMM().run(round: "a1", contract: contract, partners: partners, resume: read)
+        #expect(resumed.status == .converged, "\(resumed.message)")
+        let objective = try #require(resumed.objective)
+        #expect(abs(objective - reference) <= 1e-4 * abs(reference), "objective \(objective) vs \(reference)")
+        #expect(resumed.history.map(\.iteration) == Array(1...resumed.iterations))
+
+        let old = try #require(saved.all.first { $0.iteration == 5 })
+        let refused = try await ADMM().run(round: "a1", contract: contract, partners: partners, resume: old)
+        #expect(refused.status == .partnerFailed)
+        #expect(refused.message.contains("ADMM iteration 6 of round a1 follows iteration 5, which this partner did not take part in"))
+    }
+
+    @Test func aRepeatedADMMRequestGetsTheSameAnswer() async throws {
+        let (work, chain) = try Self.split("lands3")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (_, partners) = try LocalRound.loadPartners(chainPath: chain)
+        let partner = partners[0]
+        let m = partner.linkingRows.count
+        let first = try await partner.admmStep(ADMMRequest(round: "r", iteration: 1, shift: Array(repeating: 0.5, count: m), rho: 2))
+        let second = try await partner.admmStep(ADMMRequest(round: "r", iteration: 2, shift: Array(repeating: -1, count: m), rho: 2))
+        let again = try await partner.admmStep(ADMMRequest(round: "r", iteration: 2, shift: Array(repeating: -1, count: m), rho: 2))
+        #expect(zip(second.usage, again.usage).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($0)) })
+        #expect(abs(second.cost - again.cost) <= 1e-9 * max(1, abs(second.cost)))
+        #expect(abs(second.usageChange - again.usageChange) <= 1e-9 * max(1, second.usageChange))
+        _ = first
+    }
+
     @Test func aCheckpointOfAnotherRoundOrContractOrAMalformedOneIsRefused() async throws {
         let (work, chain) = try Self.split("lands3")
         defer { try? FileManager.default.removeItem(atPath: work) }

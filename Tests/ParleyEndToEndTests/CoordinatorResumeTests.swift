@@ -77,6 +77,92 @@ import Glibc
         #expect(again.output.contains("the round already ended with status optimal; there is nothing to resume"))
     }
 
+    /// The same for ADMM on env_aggr: the coordinator killed after iteration 20, resumed from its
+    /// checkpoint (ρ, scaled duals, mean usages); the nodes answer from their own usages by
+    /// iteration and the round converges to the reference optimum.
+    @Test func admmRoundResumedAfterTheCoordinatorWasKilledConverges() async throws {
+        let scratch = try Scratch("resume-admm")
+        let (federation, nodes) = try await startFederation("env_aggr", scratch: scratch)
+        defer { nodes.stop() }
+        let run = "\(scratch.path)/run"
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+        coordinator.arguments = roundArguments(federation, method: "admm", out: run)
+        coordinator.standardOutput = FileHandle.nullDevice
+        coordinator.standardError = FileHandle.nullDevice
+        try coordinator.run()
+        var checkpointed = 0
+        for _ in 0..<6000 where checkpointed < 20 && coordinator.isRunning {
+            checkpointed = (try? RunState.readCheckpoint(runDirectory: run, method: .admm))?.iteration ?? 0
+            usleep(5_000)
+        }
+        #expect(checkpointed >= 20)
+        #expect(kill(coordinator.processIdentifier, SIGKILL) == 0)
+        coordinator.waitUntilExit()
+        #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.json"))
+
+        let resumed = try ParleyBinary.run(["round", "resume", run, "--quiet"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let summary = try readSummary(run)
+        #expect(summary["status"] as? String == "converged")
+        let reference = Fixtures.references.first { $0.name == "env_aggr" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-4 * abs(reference), "objective \(objective) vs \(reference)")
+        let iterations = try String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8).split(separator: "\n").map { line in
+            (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["iteration"] as? Int
+        }
+        #expect(iterations == (1...iterations.count).map { $0 })
+        // Every node kept its last iterate as its plan.
+        let round = try #require(summary["round"] as? String)
+        for party in federation.contract.partners {
+            #expect(FileManager.default.fileExists(atPath: "\(federation.directory)/\(party.name)/state/plans/\(round).csv"))
+        }
+    }
+
+    /// A node killed in the middle of an ADMM round and started again: it reloads the steps it
+    /// took (usage and plan, by iteration) and the round converges to the reference optimum.
+    @Test func admmRoundSurvivesANodeKilledAndRestarted() async throws {
+        let scratch = try Scratch("restart-admm")
+        let (federation, nodes) = try await startFederation("env_aggr", scratch: scratch)
+        defer { nodes.stop() }
+        let victim = federation.contract.partners[1].name
+        let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
+        let run = "\(scratch.path)/run"
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+        coordinator.arguments = roundArguments(federation, method: "admm", out: run) + ["--partner-deadline", "60"]
+        coordinator.standardOutput = FileHandle.nullDevice
+        coordinator.standardError = FileHandle.nullDevice
+        try coordinator.run()
+        var iterations = 0
+        for _ in 0..<6000 where iterations < 20 && coordinator.isRunning {
+            iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
+            usleep(5_000)
+        }
+        #expect(iterations >= 20)
+        let pid = try #require(nodes.processIdentifiers[victim])
+        #expect(kill(pid, SIGKILL) == 0)
+        usleep(300_000)
+        let restarted = Process()
+        restarted.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+        restarted.arguments = ["node", "--config", victimConfig]
+        restarted.standardOutput = FileHandle.nullDevice
+        restarted.standardError = FileHandle.nullDevice
+        try restarted.run()
+        defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
+
+        for _ in 0..<2400 where coordinator.isRunning { usleep(50_000) }
+        if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
+        #expect(coordinator.terminationStatus == 0)
+        let summary = try readSummary(run)
+        #expect(summary["status"] as? String == "converged", "\(summary)")
+        let reference = Fixtures.references.first { $0.name == "env_aggr" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-4 * abs(reference), "objective \(objective) vs \(reference)")
+        let round = try #require(summary["round"] as? String)
+        #expect(FileManager.default.fileExists(atPath: "\(federation.directory)/\(victim)/state/plans/\(round).csv"))
+    }
+
     @Test func resumeWithoutARoundManifestNamesTheFile() throws {
         let scratch = try Scratch("resume-empty")
         let result = try ParleyBinary.run(["round", "resume", scratch.path])

@@ -1,0 +1,53 @@
+import ParleyModel
+
+/// Everything the ADMM coordinator needs to go on after it stopped: ρ (and the one the round
+/// started with, which bounds it), the mean usages, their projections and the scaled duals, all
+/// over the linking rows and built from sums only, and the iterations so far. The partners keep
+/// their own usages by iteration (see `LocalPartner`), so nothing of theirs is in here.
+public struct ADMMCheckpoint: Sendable, Equatable, Codable {
+    public var version = 1
+    public var round: String
+    public var contractHash: String
+    public var partners: [String]
+    public var iteration: Int
+    public var seconds: Double
+    public var rho: Double
+    public var initialRho: Double
+    public var meanUsage: [Double]
+    public var z: [Double]
+    public var w: [Double]
+    public var history: [IterationRecord]
+
+    public init(
+        round: String, contractHash: String, partners: [String], iteration: Int, seconds: Double, rho: Double,
+        initialRho: Double, meanUsage: [Double], z: [Double], w: [Double], history: [IterationRecord]
+    ) {
+        self.round = round
+        self.contractHash = contractHash
+        self.partners = partners
+        self.iteration = iteration
+        self.seconds = seconds
+        self.rho = rho
+        self.initialRho = initialRho
+        self.meanUsage = meanUsage
+        self.z = z
+        self.w = w
+        self.history = history
+    }
+
+    /// Throws unless this checkpoint can continue `round` under `contract` with `partners`.
+    func check(round: String, contract: ChainContract, partners: [any Partner]) throws {
+        guard version == 1 else { throw CheckpointError("checkpoint format version \(version) is not supported (expected 1)") }
+        guard self.round == round else { throw CheckpointError("the checkpoint is of round \(self.round), not \(round)") }
+        guard contractHash == contract.contentHash else {
+            throw CheckpointError("the checkpoint was taken under contract \(contractHash.prefix(12))…, but the chain is now \(contract.contentHash.prefix(12))…")
+        }
+        guard self.partners == partners.map(\.name) else {
+            throw CheckpointError("the checkpoint's partners (\(self.partners.joined(separator: ", "))) are not the contract's")
+        }
+        let m = contract.linkingRows.count
+        guard iteration >= 1, seconds >= 0, rho > 0, rho.isFinite, initialRho > 0, initialRho.isFinite,
+            [meanUsage, z, w].allSatisfy({ $0.count == m && $0.allSatisfy(\.isFinite) }), history.count == iteration
+        else { throw CheckpointError("the checkpoint's state is out of range") }
+    }
+}
