@@ -12,7 +12,9 @@ import Glibc
 /// A line is written (to the kernel) before its message is sent, so a node killed at any moment
 /// has logged all it sent; `sync()` (fsync) follows the send and finishes before the node takes
 /// its next request, so that only a machine crash in those milliseconds could lose a line. The
-/// fsync is off the request's path because on a shared disk it was most of a round's time.
+/// fsync is off the request's path because on a shared disk it was most of a round's time. A
+/// `pong` (the answer to a coordinator's heartbeat, carrying back only its nonce) is recorded too,
+/// but not fsync'd on its own: its line reaches the disk with the next request's sync.
 ///
 /// Each line: `time`, `peer`, `round` (when known), `type`, `frame_bytes`, and the message's
 /// fields in full.

@@ -134,6 +134,14 @@ public struct NodeService: Service {
                         if await state.isShuttingDown { return }
                         throw error
                     }
+                    if case .ping(let nonce) = message {
+                        // A heartbeat, answered at once between requests. Not a request: it does
+                        // not hold up a graceful shutdown and forces no fsync. The pong is audited
+                        // like everything the node sends (it carries only the coordinator's nonce
+                        // back); its line reaches the disk with the next request's sync.
+                        try await send(.pong(nonce: nonce), on: session, round: nil)
+                        continue
+                    }
                     await state.beginRequest()
                     let (reply, round) = await answer(message, logger: logger)
                     if let reply { try await send(reply, on: session, round: round) }
@@ -201,8 +209,6 @@ public struct NodeService: Service {
                 let path = try await writePlan(partner, round: instruction.round)
                 logger.info("plan written", metadata: ["round": "\(instruction.round)", "path": "\(path)"])
                 return (.planReceipt(WirePlanReceipt(receipt)), round)
-            case .ping(let nonce):
-                return (.pong(nonce: nonce), nil)
             case .pong:
                 return (nil, nil)
             default:
