@@ -20,6 +20,8 @@ public struct NetworkRound: Sendable {
     public var requestTimeout: Duration = .seconds(300)
     /// How a lost partner connection is re-made, and how long a partner may stay unreachable.
     public var reconnect = RemotePartner.ReconnectPolicy()
+    /// How long a partner's connection may stay idle before a ping checks it (nil: never).
+    public var heartbeat: Duration? = .seconds(5)
     public var printer: (@Sendable (String) -> Void)?
 
     public init(chainPath: String, method: RoundMethod, outputDirectory: String, tls: TLSConfiguration) {
@@ -40,6 +42,7 @@ public struct NetworkRound: Sendable {
         }
         let requestTimeout = requestTimeout
         let reconnect = reconnect
+        let heartbeat = heartbeat
         let partners: [RemotePartner]
         let clock = ContinuousClock()
         let start = clock.now
@@ -50,7 +53,7 @@ public struct NetworkRound: Sendable {
                 group.addTask {
                     let partner = try await RemotePartner.connect(
                         party: party, linkingRows: contract.linkingRows(of: party.name), contract: contract,
-                        context: context, requestTimeout: requestTimeout, reconnect: reconnect)
+                        context: context, requestTimeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat)
                     return (k, partner)
                 }
             }
