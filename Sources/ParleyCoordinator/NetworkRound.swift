@@ -22,6 +22,9 @@ public struct NetworkRound: Sendable {
     public var reconnect = RemotePartner.ReconnectPolicy()
     /// How long a partner's connection may stay idle before a ping checks it (nil: never).
     public var heartbeat: Duration? = .seconds(5)
+    /// The round's wall-clock limit, counted from the first iteration: calls still in flight
+    /// when it passes are cut and the round ends `time_limit` (nil: none).
+    public var timeLimit: Duration? = nil
     public var printer: (@Sendable (String) -> Void)?
 
     public init(chainPath: String, method: RoundMethod, outputDirectory: String, tls: TLSConfiguration) {
@@ -73,7 +76,14 @@ public struct NetworkRound: Sendable {
         runner.traffic = {
             partners.reduce((sent: 0, received: 0)) { ($0.sent + $1.traffic.sent, $0.received + $1.traffic.received) }
         }
-        let result = try await runner.run(partners: partners) { _ in }
+        var guarded: [any Partner] = partners
+        if let timeLimit {
+            let deadline = RoundDeadline(limit: timeLimit)
+            runner.deadline = deadline
+            guarded = deadline.guarding(partners)
+            deadline.start()
+        }
+        let result = try await runner.run(partners: guarded) { _ in }
         for partner in partners { await partner.close() }
         return result
     }

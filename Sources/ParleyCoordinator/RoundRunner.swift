@@ -13,6 +13,8 @@ struct RoundRunner: Sendable {
     var printer: (@Sendable (String) -> Void)?
     /// Bytes the coordinator has sent and received so far (networked rounds), for the log.
     var traffic: (@Sendable () -> (sent: Int, received: Int))? = nil
+    /// The round deadline guarding the partners' calls (networked rounds with a time limit).
+    var deadline: RoundDeadline? = nil
 
     /// Runs the round; after an optimal (DW) or converged (ADMM) end, sends every partner its plan
     /// instruction and calls `filePlan` for each once it answered.
@@ -53,6 +55,7 @@ struct RoundRunner: Sendable {
             result = try await ADMM(settings: admm).run(round: round, contract: contract, partners: partners, observer: observer)
             if result.status == .converged { instruction = Array(repeating: .lastIterate, count: partners.count) }
         }
+        if let deadline { result = deadline.settle(result) }
         log.sync()
         if let instruction {
             do {

@@ -61,7 +61,7 @@ struct Round: AsyncParsableCommand {
         @Option(help: "Stop after this many iterations.")
         var maxIterations: Int?
 
-        @Option(help: "Stop after this many seconds.")
+        @Option(help: "Stop after this many seconds (networked: requests still unanswered then are cut).")
         var maxSeconds: Double?
 
         @Option(help: "DW: stop at this relative gap.")
@@ -144,6 +144,7 @@ struct Round: AsyncParsableCommand {
                     round.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
                     round.reconnect.deadline = .milliseconds(Int64(partnerDeadline * 1000))
                     round.heartbeat = heartbeat > 0 ? .milliseconds(Int64(heartbeat * 1000)) : nil
+                    round.timeLimit = maxSeconds.map { .milliseconds(Int64($0 * 1000)) }
                     result = try await round.run()
                 }
             } catch let error as PartnerError {
