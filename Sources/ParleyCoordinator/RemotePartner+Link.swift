@@ -134,8 +134,9 @@ extension RemotePartner {
                     traffic.add(connection.traffic)
                     try await connection.withSession { session in
                         try await session.send(hello)
-                        // TLS 1.3: the welcome is the node's acceptance of our certificate.
-                        let answer = try await session.receive(timeout: failingSince == nil ? timeout : min(timeout, attemptSettings.handshakeTimeout))
+                        // TLS 1.3: the welcome is the node's acceptance of our certificate, the
+                        // end of setting up the connection, so the handshake's limit bounds it.
+                        let answer = try await session.receive(timeout: attemptSettings.handshakeTimeout)
                         switch answer {
                         case .welcome(let welcome):
                             guard case .hello(let ours) = hello, welcome.contractHash == ours.contractHash else {
