@@ -121,6 +121,11 @@ extension RemotePartner {
                 }
             }
             while true {
+                if Task.isCancelled {
+                    // Closed while waiting to reconnect: no further attempt.
+                    await giveUp(PartnerError(partner: name, kind: .solverFailure, message: "connection to \(endpoint) is closed"))
+                    return
+                }
                 do {
                     // While reconnecting, no attempt may outlast what is left of the deadline.
                     var attemptSettings = settings
