@@ -6,15 +6,17 @@ import Glibc
 
 extension LocalFederation {
     /// Starts one `parley node --config <party>/node.yaml` process per partner, each logging to
-    /// `<party>/node.log`.
-    public func startNodes(executable: String) throws -> RunningNodes {
+    /// `<party>/node.log`. `launcher` may put a command in front of a party's node (such as
+    /// `ip netns exec NAME`, which execs it in place, so the process is still the node's).
+    public func startNodes(executable: String, launcher: (String) -> [String] = { _ in [] }) throws -> RunningNodes {
         var nodes: [RunningNodes.Node] = []
         for (party, config) in nodeConfigurations {
             let log = (config as NSString).deletingLastPathComponent + "/node.log"
             _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let command = launcher(party) + [executable, "node", "--config", config]
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["node", "--config", config]
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardOutput = FileHandle.nullDevice
             try process.run()

@@ -14,10 +14,12 @@ public struct LocalFederation: Sendable {
     public var contract: ChainContract
 
     /// Builds the federation in `directory` from a chain made by `parley split` (or written by hand)
-    /// in `chainDirectory` (its `chain.yaml` and `partners/<name>/model.mps`).
-    public static func prepare(chainDirectory: String, directory: String, host: String = "127.0.0.1") async throws
-        -> LocalFederation
-    {
+    /// in `chainDirectory` (its `chain.yaml` and `partners/<name>/model.mps`). Every party is on
+    /// `host`, or partner k on `partnerHosts[k]` (an address of its own, as in a test's network
+    /// namespaces); each certificate names its party's host.
+    public static func prepare(
+        chainDirectory: String, directory: String, host: String = "127.0.0.1", partnerHosts: [String]? = nil
+    ) async throws -> LocalFederation {
         func absolute(_ path: String) -> String {
             path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         }
@@ -27,10 +29,13 @@ public struct LocalFederation: Sendable {
         let authority = "\(directory)/ca"
         try ConsortiumCertificates.makeAuthority(name: "Parley local federation CA", directory: authority, validity: .days(60))
         var contract = try ChainContract.load(path: "\(chainDirectory)/chain.yaml")
-        let ports = try await freePorts(contract.partners.count, host: host)
-        for k in contract.partners.indices { contract.partners[k].endpoint = "\(host):\(ports[k])" }
+        precondition(partnerHosts == nil || partnerHosts?.count == contract.partners.count, "one host per partner")
+        let hosts = partnerHosts ?? Array(repeating: host, count: contract.partners.count)
+        // Free on this machine's loopback; an address of a partner's own has every port free.
+        let ports = try await freePorts(contract.partners.count, host: "127.0.0.1")
+        for k in contract.partners.indices { contract.partners[k].endpoint = "\(hosts[k]):\(ports[k])" }
 
-        func certify(_ name: String) throws -> TLSConfiguration {
+        func certify(_ name: String, host: String) throws -> TLSConfiguration {
             let partyDirectory = "\(directory)/\(name)"
             let (key, request) = try ConsortiumCertificates.makeRequest(party: name, hosts: [host], directory: partyDirectory)
             let certificate = try ConsortiumCertificates.sign(requestPath: request, authorityDirectory: authority, validity: .days(30))
@@ -38,13 +43,13 @@ public struct LocalFederation: Sendable {
                 certificatePath: certificate, privateKeyPath: key, trustRootsPath: "\(authority)/ca.crt",
                 revocationListPath: "\(authority)/ca.crl")
         }
-        let coordinatorTLS = try certify(contract.coordinator.certificateName)
+        let coordinatorTLS = try certify(contract.coordinator.certificateName, host: host)
         let linkingFile = FileManager.default.fileExists(atPath: "\(chainDirectory)/linking.mps") ? "linking.mps" : nil
         let chainPath = "\(directory)/chain.yaml"
         try contract.write(to: chainPath, linkingRowsFile: linkingFile)
         var nodes: [(party: String, path: String)] = []
-        for party in contract.partners {
-            let tls = try certify(party.certificateName)
+        for (party, partyHost) in zip(contract.partners, hosts) {
+            let tls = try certify(party.certificateName, host: partyHost)
             let model = "\(chainDirectory)/partners/\(party.name)/model.mps"
             let text = """
                 # Node of \(party.name) in a local federation (see Deploy/examples/node.yaml for every key).

@@ -20,6 +20,11 @@ public struct NetworkRound: Sendable {
     public var requestTimeout: Duration = .seconds(300)
     /// How a lost partner connection is re-made, and how long a partner may stay unreachable.
     public var reconnect = RemotePartner.ReconnectPolicy()
+    /// How long a partner's connection may stay idle before a ping checks it (nil: never).
+    public var heartbeat: Duration? = .seconds(5)
+    /// The round's wall-clock limit, counted from the first iteration: calls still in flight
+    /// when it passes are cut and the round ends `time_limit` (nil: none).
+    public var timeLimit: Duration? = nil
     public var printer: (@Sendable (String) -> Void)?
     /// Continue a round from its checkpoint (`parley round resume`); the round id is the
     /// checkpoint's.
@@ -52,6 +57,7 @@ public struct NetworkRound: Sendable {
         }
         let requestTimeout = requestTimeout
         let reconnect = reconnect
+        let heartbeat = heartbeat
         let partners: [RemotePartner]
         let clock = ContinuousClock()
         let start = clock.now
@@ -62,7 +68,7 @@ public struct NetworkRound: Sendable {
                 group.addTask {
                     let partner = try await RemotePartner.connect(
                         party: party, linkingRows: contract.linkingRows(of: party.name), contract: contract,
-                        context: context, requestTimeout: requestTimeout, reconnect: reconnect)
+                        context: context, requestTimeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat)
                     return (k, partner)
                 }
             }
@@ -97,7 +103,14 @@ public struct NetworkRound: Sendable {
         runner.traffic = {
             partners.reduce((sent: 0, received: 0)) { ($0.sent + $1.traffic.sent, $0.received + $1.traffic.received) }
         }
-        let result = try await runner.run(partners: partners) { _ in }
+        var guarded: [any Partner] = partners
+        if let timeLimit {
+            let deadline = RoundDeadline(limit: timeLimit)
+            runner.deadline = deadline
+            guarded = deadline.guarding(partners)
+            deadline.start()
+        }
+        let result = try await runner.run(partners: guarded) { _ in }
         for partner in partners { await partner.close() }
         return result
     }

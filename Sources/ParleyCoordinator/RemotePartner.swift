@@ -11,6 +11,8 @@ import Synchronization
 ///
 /// The connection lives in a task of its own (the channel is scoped); calls queue to it. The
 /// coordinator learns only what the answers carry (usages, costs, ids) and bytes on the socket.
+/// A call whose task is cancelled returns at once (the round deadline cuts calls this way); its
+/// answer, if it still comes, is dropped.
 public final class RemotePartner: Partner, Sendable {
     // Every stored property is immutable and Sendable but the stream continuation, which is
     // safe to use from any thread.
@@ -19,14 +21,9 @@ public final class RemotePartner: Partner, Sendable {
     public let endpoint: String
     /// Ciphertext bytes on this partner's socket so far.
     public let traffic: TrafficTotal
-    private let requests: AsyncStream<Exchange>.Continuation
+    private let events: AsyncStream<Link.Event>.Continuation
     private let worker: Task<Void, Never>
-    private let requestTimeout: Duration
-
-    struct Exchange: Sendable {
-        let message: WireMessage
-        let reply: CheckedContinuation<WireMessage, any Error>
-    }
+    private let ticker: Task<Void, Never>?
 
     /// How a lost connection is re-made: capped exponential backoff with jitter, for at most
     /// `deadline` before the partner counts as unreachable.
@@ -47,23 +44,27 @@ public final class RemotePartner: Partner, Sendable {
     /// Connects, completes the handshake and hello/welcome; throws a `PartnerError` naming the
     /// partner if any of it fails. Later, a lost connection is re-made (see `ReconnectPolicy`)
     /// and the request in hand sent again; the node answers a repeated request idempotently.
+    ///
+    /// A connection idle for `heartbeat` (nil: never) is checked with a `ping`; no `pong`, like
+    /// no answer to a request, within `requestTimeout` means the link is broken, and it is
+    /// re-made at once rather than at the next request.
     public static func connect(
         party: ChainContract.Party, linkingRows: [Int], contract: ChainContract, context: TLSContext,
-        requestTimeout: Duration, reconnect: ReconnectPolicy = ReconnectPolicy(),
+        requestTimeout: Duration, reconnect: ReconnectPolicy = ReconnectPolicy(), heartbeat: Duration? = nil,
         settings: SecureChannelSettings = SecureChannelSettings()
     ) async throws -> RemotePartner {
         guard let (host, port) = NodeConfiguration.splitEndpoint(party.endpoint) else {
             throw PartnerError(partner: party.name, kind: .badRequest, message: "endpoint '\(party.endpoint)' is not host:port")
         }
-        let (stream, continuation) = AsyncStream<Exchange>.makeStream()
+        let (stream, continuation) = AsyncStream<Link.Event>.makeStream()
         let traffic = TrafficTotal()
         let link = Link(
             name: party.name, endpoint: party.endpoint, host: host, port: port, identity: party.certificateName, context: context,
             settings: settings, hello: .hello(WireHello(partyName: contract.coordinator.name, contractHash: contract.contentHash)),
-            timeout: requestTimeout, reconnect: reconnect, traffic: traffic)
+            timeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat, traffic: traffic)
         // The worker says through `greeting` whether the node welcomed us, then serves requests.
         let (greeting, greeted) = AsyncThrowingStream<Void, any Error>.makeStream()
-        let worker = Task { await link.serve(requests: stream, greeted: greeted) }
+        let worker = Task { await link.serve(events: stream, greeted: greeted) }
         do {
             var welcomed = false
             for try await _ in greeting { welcomed = true }
@@ -76,131 +77,38 @@ public final class RemotePartner: Partner, Sendable {
             throw error
         }
         return RemotePartner(
-            name: party.name, linkingRows: linkingRows, endpoint: party.endpoint, traffic: traffic, requests: continuation,
-            worker: worker, requestTimeout: requestTimeout)
+            name: party.name, linkingRows: linkingRows, endpoint: party.endpoint, traffic: traffic, events: continuation,
+            worker: worker, ticker: heartbeat.map { Link.tick(continuation, every: $0) })
     }
 
     private init(
         name: String, linkingRows: [Int], endpoint: String, traffic: TrafficTotal,
-        requests: AsyncStream<Exchange>.Continuation, worker: Task<Void, Never>, requestTimeout: Duration
+        events: AsyncStream<Link.Event>.Continuation, worker: Task<Void, Never>, ticker: Task<Void, Never>?
     ) {
         self.name = name
         self.linkingRows = linkingRows
         self.endpoint = endpoint
         self.traffic = traffic
-        self.requests = requests
+        self.events = events
         self.worker = worker
-        self.requestTimeout = requestTimeout
+        self.ticker = ticker
     }
 
     deinit {
-        requests.finish()
+        events.finish()
+        ticker?.cancel()
     }
 
-    /// Ends the conversation and closes the connection.
+    /// Ends the conversation and closes the connection, also one still waiting for the answer
+    /// to a call that was cut or re-making a lost connection.
     public func close() async {
-        requests.finish()
+        events.finish()
+        ticker?.cancel()
+        worker.cancel()
         await worker.value
     }
 
-    /// One partner's connection, re-made as often as needed, and the requests going over it.
-    struct Link: Sendable {
-        let name: String
-        let endpoint: String
-        let host: String
-        let port: Int
-        let identity: String
-        let context: TLSContext
-        let settings: SecureChannelSettings
-        let hello: WireMessage
-        let timeout: Duration
-        let reconnect: ReconnectPolicy
-        let traffic: TrafficTotal
-
-        func serve(requests: AsyncStream<Exchange>, greeted: AsyncThrowingStream<Void, any Error>.Continuation) async {
-            var iterator = requests.makeAsyncIterator()
-            var pending: Exchange? = nil
-            var welcomedOnce = false
-            var attempt = 0
-            var failingSince: ContinuousClock.Instant? = nil
-            func giveUp(_ error: PartnerError) async {
-                if !welcomedOnce { greeted.finish(throwing: error) }
-                pending?.reply.resume(throwing: error)
-                pending = nil
-                while let later = await iterator.next() { later.reply.resume(throwing: error) }
-            }
-            while true {
-                do {
-                    let connection = try await SecureClient.connect(
-                        host: host, port: port, context: context, policy: .party(identity), settings: settings)
-                    traffic.add(connection.traffic)
-                    try await connection.withSession { session in
-                        try await session.send(hello)
-                        // TLS 1.3: the welcome is the node's acceptance of our certificate.
-                        let answer = try await session.receive(timeout: timeout)
-                        switch answer {
-                        case .welcome(let welcome):
-                            guard case .hello(let ours) = hello, welcome.contractHash == ours.contractHash else {
-                                throw PartnerError(
-                                    partner: name, kind: .badRequest,
-                                    message: "welcomed with contract hash \(welcome.contractHash), not this contract's")
-                            }
-                        case .error(let error):
-                            throw PartnerError(partner: name, kind: .badRequest, message: "refused the coordinator: \(error.text)")
-                        default:
-                            throw PartnerError(partner: name, kind: .badRequest, message: "answered hello with \(answer.kind)")
-                        }
-                        if !welcomedOnce {
-                            welcomedOnce = true
-                            greeted.yield(())
-                            greeted.finish()
-                        }
-                        attempt = 0
-                        failingSince = nil
-                        if let exchange = pending {
-                            try await session.send(exchange.message)
-                            let answer = try await session.receive(timeout: timeout)
-                            pending = nil
-                            exchange.reply.resume(returning: answer)
-                        }
-                        while let exchange = await iterator.next() {
-                            pending = exchange
-                            try await session.send(exchange.message)
-                            let answer = try await session.receive(timeout: timeout)
-                            pending = nil
-                            exchange.reply.resume(returning: answer)
-                        }
-                    }
-                    greeted.finish()
-                    return  // the round is over
-                } catch let error as PartnerError {
-                    await giveUp(error)  // refused: retrying cannot help
-                    return
-                } catch let error as TransportError where error.kind == .timedOut || !welcomedOnce {
-                    // A straggler past its deadline, or a partner never reached at all: say so now.
-                    await giveUp(RemotePartner.describe(error, partner: name, endpoint: endpoint))
-                    return
-                } catch {
-                    // Lost: a restarting node or a cut link. Re-make the connection and send the
-                    // request in hand again, for as long as the policy allows.
-                    let now = ContinuousClock.now
-                    let since = failingSince ?? now
-                    failingSince = since
-                    if now - since > reconnect.deadline {
-                        await giveUp(
-                            PartnerError(
-                                partner: name, kind: .unreachable,
-                                message: "unreachable at \(endpoint) for \(reconnect.deadline): \(error)"))
-                        return
-                    }
-                    try? await Task.sleep(for: reconnect.delay(attempt: attempt))
-                    attempt += 1
-                }
-            }
-        }
-    }
-
-    fileprivate static func describe(_ error: any Error, partner: String, endpoint: String) -> PartnerError {
+    static func describe(_ error: any Error, partner: String, endpoint: String) -> PartnerError {
         if let error = error as? PartnerError { return error }
         if let error = error as? TransportError {
             switch error.kind {
@@ -212,10 +120,17 @@ public final class RemotePartner: Partner, Sendable {
     }
 
     private func exchange(_ message: WireMessage) async throws -> WireMessage {
-        try await withCheckedThrowingContinuation { reply in
-            if case .terminated = requests.yield(Exchange(message: message, reply: reply)) {
-                reply.resume(throwing: PartnerError(partner: name, kind: .solverFailure, message: "connection to \(endpoint) is closed"))
+        let reply = Link.Reply()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                reply.wait(continuation)
+                if case .terminated = events.yield(.exchange(Link.Exchange(message: message, reply: reply))) {
+                    reply.resume(
+                        with: .failure(PartnerError(partner: name, kind: .solverFailure, message: "connection to \(endpoint) is closed")))
+                }
             }
+        } onCancel: {
+            reply.resume(with: .failure(CancellationError()))
         }
     }
 

@@ -20,6 +20,8 @@ struct RoundRunner: Sendable {
     var checkpoints = false
     /// Continue from this checkpoint (`parley round resume`).
     var resume: RoundCheckpoint? = nil
+    /// The round deadline guarding the partners' calls (networked rounds with a time limit).
+    var deadline: RoundDeadline? = nil
 
     /// Runs the round; after an optimal (DW) or converged (ADMM) end, sends every partner its plan
     /// instruction and calls `filePlan` for each once it answered.
@@ -89,6 +91,7 @@ struct RoundRunner: Sendable {
             await writer?.flush()
             if result.status == .converged { instruction = Array(repeating: .lastIterate, count: partners.count) }
         }
+        if let deadline { result = deadline.settle(result) }
         log.sync()
         if let instruction {
             do {

@@ -15,6 +15,9 @@ import Glibc
 /// those milliseconds could lose a line, and at most the last one. The fsync is off the request's
 /// path because on a shared disk it was most of a round's time.
 ///
+/// A `pong` (the answer to a coordinator's heartbeat, carrying back only its nonce) is recorded
+/// too, but not fsync'd on its own: its line reaches the disk with the next answer's sync.
+///
 /// Each line: `time`, `peer`, `round` (when known), `type`, `frame_bytes`, and the message's
 /// fields in full.
 public final class AuditLog: @unchecked Sendable {

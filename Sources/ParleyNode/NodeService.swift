@@ -143,6 +143,14 @@ public struct NodeService: Service {
                         try? await durable?.value
                         throw error
                     }
+                    if case .ping(let nonce) = message {
+                        // A heartbeat, answered at once between requests. Not a request: it does
+                        // not hold up a graceful shutdown and forces no fsync. The pong is audited
+                        // like everything the node sends (it carries only the coordinator's nonce
+                        // back); its line reaches the disk with the next request's sync.
+                        try await send(.pong(nonce: nonce), on: session, round: nil)
+                        continue
+                    }
                     await state.beginRequest()
                     let (reply, round) = await answer(message, logger: logger)
                     try await durable?.value
@@ -217,8 +225,6 @@ public struct NodeService: Service {
                 let path = try await writePlan(partner, round: instruction.round)
                 logger.info("plan written", metadata: ["round": "\(instruction.round)", "path": "\(path)"])
                 return (.planReceipt(WirePlanReceipt(receipt)), round)
-            case .ping(let nonce):
-                return (.pong(nonce: nonce), nil)
             case .pong:
                 return (nil, nil)
             default:

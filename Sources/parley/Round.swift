@@ -49,6 +49,9 @@ struct Round: AsyncParsableCommand {
         @Option(help: "Networked: seconds a partner whose connection was lost may stay unreachable (reconnecting with backoff).")
         var partnerDeadline: Double = 60
 
+        @Option(help: "Networked: seconds a partner's connection may stay idle before a ping checks it (0 = off); no pong within --request-timeout re-makes the connection.")
+        var heartbeat: Double = 5
+
         @Option(help: "dw (Dantzig–Wolfe: exact optimum with bound and gap) or admm (convex QP costs).")
         var method: String = "dw"
 
@@ -58,7 +61,7 @@ struct Round: AsyncParsableCommand {
         @Option(help: "Stop after this many iterations.")
         var maxIterations: Int?
 
-        @Option(help: "Stop after this many seconds.")
+        @Option(help: "Stop after this many seconds (networked: requests still unanswered then are cut).")
         var maxSeconds: Double?
 
         @Option(help: "DW: stop at this relative gap.")
@@ -89,6 +92,7 @@ struct Round: AsyncParsableCommand {
             }
             if !(requestTimeout > 0) { throw ValidationError("--request-timeout must be positive") }
             if !(partnerDeadline >= 0) { throw ValidationError("--partner-deadline must be at least 0") }
+            if !(heartbeat >= 0) { throw ValidationError("--heartbeat must be at least 0") }
             if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
             if !(gap >= 0) { throw ValidationError("--gap must be at least 0") }
             if pricesPerRound < 1 { throw ValidationError("--prices-per-round must be at least 1") }
@@ -139,6 +143,8 @@ struct Round: AsyncParsableCommand {
                     round.printer = printer
                     round.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
                     round.reconnect.deadline = .milliseconds(Int64(partnerDeadline * 1000))
+                    round.heartbeat = heartbeat > 0 ? .milliseconds(Int64(heartbeat * 1000)) : nil
+                    round.timeLimit = maxSeconds.map { .milliseconds(Int64($0 * 1000)) }
                     result = try await round.run()
                 }
             } catch let error as PartnerError {

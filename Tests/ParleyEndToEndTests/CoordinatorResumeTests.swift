@@ -29,11 +29,11 @@ import Glibc
         var checkpointed = 0
         for _ in 0..<4000 where checkpointed < 3 && coordinator.isRunning {
             checkpointed = (try? RunState.readCheckpoint(runDirectory: run))?.iteration ?? 0
-            usleep(5_000)
+            try await Task.sleep(for: .microseconds(5_000))
         }
         #expect(checkpointed >= 3)
         #expect(kill(coordinator.processIdentifier, SIGKILL) == 0)
-        coordinator.waitUntilExit()
+        for _ in 0..<400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(10_000)) }
         #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.json"))
         let manifest = try RunState.readManifest(runDirectory: run)
         // No node has a plan for an unfinished round.
@@ -41,7 +41,7 @@ import Glibc
             #expect(!FileManager.default.fileExists(atPath: "\(federation.directory)/\(party.name)/state/plans/\(manifest.round).csv"))
         }
 
-        let resumed = try ParleyBinary.run(["round", "resume", run])
+        let resumed = try await ParleyBinary.run(["round", "resume", run])
         #expect(resumed.status == 0, "\(resumed.output)")
         #expect(resumed.output.contains("resuming round \(manifest.round) after iteration"))
 
@@ -72,7 +72,7 @@ import Glibc
         #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
 
         // A finished round is not resumed again.
-        let again = try ParleyBinary.run(["round", "resume", run])
+        let again = try await ParleyBinary.run(["round", "resume", run])
         #expect(again.status == 1)
         #expect(again.output.contains("the round already ended with status optimal; there is nothing to resume"))
     }
@@ -94,14 +94,14 @@ import Glibc
         var checkpointed = 0
         for _ in 0..<6000 where checkpointed < 20 && coordinator.isRunning {
             checkpointed = (try? RunState.readCheckpoint(runDirectory: run, method: .admm))?.iteration ?? 0
-            usleep(5_000)
+            try await Task.sleep(for: .microseconds(5_000))
         }
         #expect(checkpointed >= 20)
         #expect(kill(coordinator.processIdentifier, SIGKILL) == 0)
-        coordinator.waitUntilExit()
+        for _ in 0..<400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(10_000)) }
         #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.json"))
 
-        let resumed = try ParleyBinary.run(["round", "resume", run, "--quiet"])
+        let resumed = try await ParleyBinary.run(["round", "resume", run, "--quiet"])
         #expect(resumed.status == 0, "\(resumed.output)")
         let summary = try readSummary(run)
         #expect(summary["status"] as? String == "converged")
@@ -137,12 +137,12 @@ import Glibc
         var iterations = 0
         for _ in 0..<6000 where iterations < 20 && coordinator.isRunning {
             iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
-            usleep(5_000)
+            try await Task.sleep(for: .microseconds(5_000))
         }
         #expect(iterations >= 20)
         let pid = try #require(nodes.processIdentifiers[victim])
         #expect(kill(pid, SIGKILL) == 0)
-        usleep(300_000)
+        try await Task.sleep(for: .microseconds(300_000))
         let restarted = Process()
         restarted.executableURL = URL(fileURLWithPath: ParleyBinary.path)
         restarted.arguments = ["node", "--config", victimConfig]
@@ -151,7 +151,7 @@ import Glibc
         try restarted.run()
         defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
 
-        for _ in 0..<2400 where coordinator.isRunning { usleep(50_000) }
+        for _ in 0..<2400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
         #expect(coordinator.terminationStatus == 0)
         let summary = try readSummary(run)
@@ -163,9 +163,9 @@ import Glibc
         #expect(FileManager.default.fileExists(atPath: "\(federation.directory)/\(victim)/state/plans/\(round).csv"))
     }
 
-    @Test func resumeWithoutARoundManifestNamesTheFile() throws {
+    @Test func resumeWithoutARoundManifestNamesTheFile() async throws {
         let scratch = try Scratch("resume-empty")
-        let result = try ParleyBinary.run(["round", "resume", scratch.path])
+        let result = try await ParleyBinary.run(["round", "resume", scratch.path])
         #expect(result.status == 1)
         #expect(result.output.contains("\(scratch.path)/round.json: cannot read the round manifest"), "\(result.output)")
     }

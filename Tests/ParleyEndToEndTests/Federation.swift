@@ -18,8 +18,10 @@ enum ParleyBinary {
         return root.appendingPathComponent(".build/debug/parley").path
     }()
 
-    /// Runs `parley arguments…` to the end; returns its exit status and combined output.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    /// Runs `parley arguments…` to the end; returns its exit status and combined output. Waits
+    /// without holding a thread: tests run side by side on a small pool, and one that blocks it
+    /// stalls the others' tasks (a heartbeat test measures their timing).
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -29,8 +31,15 @@ enum ParleyBinary {
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in done.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                done.resume(throwing: error)
+            }
+        }
         try handle.close()
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: log)
@@ -67,15 +76,23 @@ func readSummary(_ run: String) throws -> [String: Any] {
 /// nodes (waiting until they listen).
 func startFederation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, RunningNodes) {
     let chain = "\(scratch.path)/chain"
-    let split = try ParleyBinary.run([
+    let split = try await ParleyBinary.run([
         "split", Fixtures.path("blocks/\(instance).mps"), "--dec", Fixtures.path("blocks/\(instance).dec"), "--out", chain,
     ])
     guard split.status == 0 else { throw FederationSetupError(message: "parley split failed: \(split.output)") }
     let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
     let nodes = try federation.startNodes(executable: ParleyBinary.path)
-    let late = nodes.waitUntilListening()
+    let late = await offThePool { nodes.waitUntilListening() }
     guard late.isEmpty else { throw FederationSetupError(message: "nodes not listening: \(late)") }
     return (federation, nodes)
+}
+
+/// Runs blocking work (polling with sleeps) on a thread of its own, so that it does not hold one
+/// of the few threads every test's tasks share.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { done in
+        Thread { done.resume(returning: work()) }.start()
+    }
 }
 
 /// `parley round start` over the network as the federation's coordinator.

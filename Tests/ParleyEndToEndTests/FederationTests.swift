@@ -15,7 +15,7 @@ import Testing
         defer { nodes.stop() }
         #expect(federation.contract.partners.count == 11)
         let run = "\(scratch.path)/run"
-        let round = try ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
+        let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
         #expect(round.status == 0, "\(round.output)")
         let summary = try readSummary(run)
         let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
@@ -47,7 +47,7 @@ import Testing
         let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
         let run = "\(scratch.path)/run"
-        let round = try ParleyBinary.run(roundArguments(federation, method: "admm", out: run))
+        let round = try await ParleyBinary.run(roundArguments(federation, method: "admm", out: run))
         #expect(round.status == 0, "\(round.output)")
         let summary = try readSummary(run)
         let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
@@ -63,7 +63,7 @@ import Testing
         let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
         let run = "\(scratch.path)/run"
-        let round = try ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
+        let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
         #expect(round.status == 0, "\(round.output)")
         let summary = try readSummary(run)
         var receivedByNodes = 0
@@ -101,7 +101,7 @@ import Testing
         var arguments = roundArguments(federation, method: "dw", out: "\(scratch.path)/run-impostor")
         arguments[arguments.firstIndex(of: "--tls-certificate")! + 1] = "\(partnerTLS)/\(node.name).crt"
         arguments[arguments.firstIndex(of: "--tls-key")! + 1] = "\(partnerTLS)/\(node.name).key"
-        let impostor = try ParleyBinary.run(arguments)
+        let impostor = try await ParleyBinary.run(arguments)
         #expect(impostor.status == 1)
         #expect(impostor.output.contains("is the certificate of parley:\(node.name), but the contract's coordinator is parley:coordinator"))
         // Past that local check, the node itself turns such a peer away, saying why.
@@ -130,13 +130,13 @@ import Testing
         try altered.write(to: alteredPath)
         var second = roundArguments(federation, method: "dw", out: "\(scratch.path)/run-altered")
         second[second.firstIndex(of: "--chain")! + 1] = alteredPath
-        let mismatch = try ParleyBinary.run(second)
+        let mismatch = try await ParleyBinary.run(second)
         #expect(mismatch.status == 3)
         #expect(mismatch.output.contains("refused the coordinator: contract hash \(altered.contentHash) differs from"))
         #expect(nodes.log(of: node.name).contains("refused a coordinator with another contract"))
 
         // And the nodes still serve the real round afterwards.
-        let good = try ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
+        let good = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
         #expect(good.status == 0, "\(good.output)")
     }
 }

@@ -98,7 +98,7 @@ import Testing
         #expect(frames.dropFirst().first.flatMap(code) == WireErrorMessage.malformedFrame)
 
         // And a normal round still runs.
-        let round = try ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
+        let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
         #expect(round.status == 0, "\(round.output)")
     }
 }

@@ -33,12 +33,12 @@ import Glibc
         var iterations = 0
         for _ in 0..<2000 where iterations < 3 {
             iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
-            usleep(5_000)
+            try await Task.sleep(for: .microseconds(5_000))
         }
         #expect(iterations >= 3)
         let pid = try #require(nodes.processIdentifiers[victim])
         #expect(kill(pid, SIGKILL) == 0)
-        usleep(300_000)
+        try await Task.sleep(for: .microseconds(300_000))
 
         // The same node, same configuration, started again.
         let restarted = Process()
@@ -49,7 +49,7 @@ import Glibc
         try restarted.run()
         defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
 
-        for _ in 0..<2400 where coordinator.isRunning { usleep(50_000) }
+        for _ in 0..<2400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
         #expect(!coordinator.isRunning)
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
         #expect(coordinator.terminationStatus == 0, "\((try? String(contentsOfFile: coordinatorLog, encoding: .utf8)) ?? "")")
@@ -90,11 +90,11 @@ import Glibc
         var iterations = 0
         for _ in 0..<2000 where iterations < 2 {
             iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
-            usleep(5_000)
+            try await Task.sleep(for: .microseconds(5_000))
         }
         let pid = try #require(nodes.processIdentifiers[victim])
         #expect(kill(pid, SIGKILL) == 0)
-        for _ in 0..<1200 where coordinator.isRunning { usleep(50_000) }
+        for _ in 0..<1200 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
         #expect(!coordinator.isRunning)
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
         #expect(coordinator.terminationStatus == 3)

@@ -1,0 +1,106 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Linux network namespaces for one test: the coordinator's (`parley-<pid>-<tag>c`) and one per
+/// node (`parley-<pid>-<tag><k>`), each node's joined to the coordinator's by a veth pair made
+/// inside the namespaces (nothing is added to the machine's own network). Pair k has
+/// 10.213.k.1 on the coordinator's side and 10.213.k.2 on the node's, a private range that
+/// exists only inside these namespaces. `tearDown` (also run on deinit) deletes the namespaces,
+/// which removes their veths.
+final class NetworkNamespaces: @unchecked Sendable {
+    // Set up in init, then only read; tearDown runs once, from the test's own task.
+    let prefix: String
+    let partners: Int
+    private var created: [String] = []
+
+    /// The `ip` tool, where Debian puts it.
+    static let ip: String? = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Whether this process may make network namespaces (root, and not inside a sandbox that
+    /// forbids it), found by trying.
+    static let permitted: Bool = {
+        guard ip != nil else { return false }
+        let probe = "parley-\(getpid())-probe"
+        guard (try? run(["netns", "add", probe]))?.status == 0 else { return false }
+        _ = try? run(["netns", "del", probe])
+        return true
+    }()
+
+    /// Runs `ip arguments…`; its exit status and combined output.
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ip ?? "/usr/sbin/ip")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    init(tag: String, partners: Int) throws {
+        prefix = "parley-\(getpid())-\(tag)"
+        self.partners = partners
+        do {
+            try add(coordinatorNamespace)
+            try must(["-n", coordinatorNamespace, "link", "set", "lo", "up"])
+            for k in 0..<partners {
+                try add(namespace(k))
+                try must(["-n", namespace(k), "link", "set", "lo", "up"])
+                try must([
+                    "link", "add", "pc\(k)", "netns", coordinatorNamespace, "type", "veth", "peer", "name", "pn\(k)", "netns",
+                    namespace(k),
+                ])
+                try must(["-n", coordinatorNamespace, "addr", "add", "10.213.\(k + 1).1/30", "dev", "pc\(k)"])
+                try must(["-n", namespace(k), "addr", "add", "\(address(k))/30", "dev", "pn\(k)"])
+                try must(["-n", coordinatorNamespace, "link", "set", "pc\(k)", "up"])
+                try must(["-n", namespace(k), "link", "set", "pn\(k)", "up"])
+            }
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    deinit { tearDown() }
+
+    var coordinatorNamespace: String { "\(prefix)c" }
+    func namespace(_ k: Int) -> String { "\(prefix)\(k)" }
+    /// Node k's address (inside its namespace).
+    func address(_ k: Int) -> String { "10.213.\(k + 1).2" }
+
+    /// `ip netns exec` into the namespace: a prefix for a command line.
+    func exec(_ namespace: String) -> [String] { [Self.ip ?? "/usr/sbin/ip", "netns", "exec", namespace] }
+
+    /// Takes node k's end of its link down or up: its packets then go nowhere, silently, as
+    /// on a cut cable.
+    func setLink(_ k: Int, up: Bool) throws {
+        try must(["-n", namespace(k), "link", "set", "pn\(k)", up ? "up" : "down"])
+    }
+
+    func tearDown() {
+        for namespace in created.reversed() { _ = try? Self.run(["netns", "del", namespace]) }
+        created = []
+    }
+
+    private func add(_ namespace: String) throws {
+        try must(["netns", "add", namespace])
+        created.append(namespace)
+    }
+
+    private func must(_ arguments: [String]) throws {
+        let (status, output) = try Self.run(arguments)
+        guard status == 0 else { throw NamespaceError(message: "ip \(arguments.joined(separator: " ")): \(output)") }
+    }
+
+    struct NamespaceError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+}

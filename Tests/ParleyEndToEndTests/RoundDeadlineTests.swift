@@ -1,0 +1,63 @@
+import Foundation
+import ParleyCoordinator
+import ParleyModel
+import ParleyTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--max-seconds` is a real deadline: a node stopped (SIGSTOP) once the round has reached it
+/// holds an iteration in flight, and when the time limit passes that iteration is cut, the round ends `time_limit`
+/// naming the partner that had not answered, long before the request timeout, and no node
+/// holds a plan.
+@Suite(.serialized) struct RoundDeadlineTests {
+    @Test func anIterationInFlightIsCutAtTheTimeLimit() async throws {
+        let scratch = try Scratch("deadline")
+        let (federation, nodes) = try await startFederation("pds-02", scratch: scratch)
+        let victim = federation.contract.partners[4].name
+        let pid = try #require(nodes.processIdentifiers[victim])
+        let run = "\(scratch.path)/run"
+        let coordinator = Process()
+        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+        coordinator.arguments = roundArguments(federation, method: "dw", out: run) + ["--max-seconds", "8"]
+        let coordinatorLog = "\(scratch.path)/coordinator.log"
+        _ = FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
+        coordinator.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: coordinatorLog))
+        coordinator.standardError = coordinator.standardOutput
+        defer {
+            kill(pid, SIGCONT)
+            if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
+            nodes.stop()
+        }
+        let started = Date()
+        try coordinator.run()
+
+        // Stopped as soon as the coordinator is connected to it: the round's first iterations
+        // then wait for it, well before the time limit could end the round between iterations.
+        for _ in 0..<3000 where !nodes.log(of: victim).contains("\"message\":\"coordinator connected\"") {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(kill(pid, SIGSTOP) == 0)
+        for _ in 0..<600 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
+        let took = Date().timeIntervalSince(started)
+        #expect(!coordinator.isRunning)
+        if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
+        coordinator.waitUntilExit()
+        let output = (try? String(contentsOfFile: coordinatorLog, encoding: .utf8)) ?? ""
+        #expect(coordinator.terminationStatus == 3, "\(output)")
+        // Cut at the limit (plus start-up and connecting), not after the 300 s request timeout.
+        #expect(took >= 8 && took < 30, "the round took \(took) s")
+
+        let summary = try readSummary(run)
+        let done = try #require(summary["iterations"] as? Int)
+        #expect(summary["status"] as? String == "time_limit")
+        #expect(summary["message"] as? String == "time limit of 8 s reached in iteration \(done + 1); no answer from \(victim)")
+        #expect(output.contains("status      time_limit: time limit of 8 s reached"))
+        for party in federation.contract.partners {
+            let plans = (try? FileManager.default.contentsOfDirectory(atPath: "\(federation.directory)/\(party.name)/state/plans")) ?? []
+            #expect(plans.isEmpty, "\(party.name) has \(plans)")
+        }
+    }
+}
