@@ -10,7 +10,8 @@ import Glibc
 
 /// A real cut link: each node in a network namespace of its own, joined to the coordinator's by
 /// a veth pair, and one node's link taken down mid-round. Down past the partner deadline, the
-/// round ends `partner_unreachable` naming that partner and no node holds a plan; down for less,
+/// round ends `partner_unreachable` naming that partner and no node holds a plan — and once the
+/// link is back, `parley round resume` finishes it at the optimum; down for less,
 /// the coordinator reconnects and the round ends at the published optimum with every plan whole.
 /// Skipped where network namespaces cannot be made.
 @Suite(
@@ -119,6 +120,37 @@ struct NetworkCutTests {
             let plans = (try? FileManager.default.contentsOfDirectory(atPath: "\(cut.federation.directory)/\(other.name)/state/plans")) ?? []
             #expect(plans.isEmpty, "\(other.name) has \(plans)")
         }
+
+        // The link is back: the round is resumed from its checkpoint and finishes at the optimum.
+        let command = cut.network.exec(cut.network.coordinatorNamespace) + [ParleyBinary.path, "round", "resume", cut.run, "--quiet"]
+        let resume = Process()
+        resume.executableURL = URL(fileURLWithPath: command[0])
+        resume.arguments = Array(command.dropFirst())
+        let resumeLog = "\(cut.scratch.path)/resume.log"
+        _ = FileManager.default.createFile(atPath: resumeLog, contents: nil)
+        resume.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: resumeLog))
+        resume.standardError = resume.standardOutput
+        try resume.run()
+        for _ in 0..<1200 where resume.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
+        if resume.isRunning { kill(resume.processIdentifier, SIGKILL) }
+        resume.waitUntilExit()
+        let resumeOutput = (try? String(contentsOfFile: resumeLog, encoding: .utf8)) ?? ""
+        #expect(resume.terminationStatus == 0, "\(resumeOutput)")
+        let finished = try readSummary(cut.run)
+        #expect(finished["status"] as? String == "optimal")
+        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
+        let objective = try #require(finished["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        let round = try #require(finished["round"] as? String)
+        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
+        let columns = program.columnIndexByName()
+        var x = Array(repeating: 0.0, count: program.columnCount)
+        for other in cut.federation.contract.partners {
+            for (name, value) in try readPlan("\(cut.federation.directory)/\(other.name)/state/plans/\(round).csv") {
+                x[try #require(columns[name])] = value
+            }
+        }
+        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
     }
 
     @Test func aLinkDownForLessThanTheDeadlineIsReconnectedAndTheRoundEndsOptimal() async throws {
