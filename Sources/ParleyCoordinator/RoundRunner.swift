@@ -15,7 +15,7 @@ struct RoundRunner: Sendable {
     var traffic: (@Sendable () -> (sent: Int, received: Int))? = nil
     /// The round's id (nil: a new one from the chain's name and the time).
     var round: String? = nil
-    /// Write `RUN/checkpoint.json` after every iteration (networked rounds, whose partners keep
+    /// Append to `RUN/checkpoint.log` after every iteration (networked rounds, whose partners keep
     /// their proposals and recent usages and so can go on after a resume).
     var checkpoints = false
     /// Continue from this checkpoint (`parley round resume`).
@@ -62,9 +62,9 @@ struct RoundRunner: Sendable {
         var instruction: [PlanInstruction.Kind]? = nil
         switch self.method {
         case .dw:
-            let writer = checkpoints ? CheckpointWriter<DantzigWolfeCheckpoint>(path: RunState.checkpointPath(runDirectory: outputDirectory)) : nil
+            let writer = checkpoints ? try CheckpointWriter(runDirectory: outputDirectory, resumed: resume) : nil
             var sink: (@Sendable (DantzigWolfeCheckpoint) -> Void)? = nil
-            if let writer { sink = { checkpoint in writer.submit(checkpoint) } }
+            if let writer { sink = { checkpoint in writer.submit(.dw(checkpoint)) } }
             var saved: DantzigWolfeCheckpoint? = nil
             switch resume {
             case .dw(let c)?: saved = c
@@ -77,9 +77,9 @@ struct RoundRunner: Sendable {
             result = r
             if r.status == .optimal && weights.count == partners.count { instruction = weights.map { .weights($0) } }
         case .admm:
-            let writer = checkpoints ? CheckpointWriter<ADMMCheckpoint>(path: RunState.checkpointPath(runDirectory: outputDirectory)) : nil
+            let writer = checkpoints ? try CheckpointWriter(runDirectory: outputDirectory, resumed: resume) : nil
             var sink: (@Sendable (ADMMCheckpoint) -> Void)? = nil
-            if let writer { sink = { checkpoint in writer.submit(checkpoint) } }
+            if let writer { sink = { checkpoint in writer.submit(.admm(checkpoint)) } }
             var saved: ADMMCheckpoint? = nil
             switch resume {
             case .admm(let c)?: saved = c
@@ -159,22 +159,24 @@ private final class TrafficMark: @unchecked Sendable {
 }
 
 /// Writes checkpoints off the round's path: a serial writer that always writes the newest one
-/// submitted (encode, temporary file, fsync, rename) and skips any it was too slow for. A crash
-/// before the newest is on disk leaves the one before it, which a resume continues from just as
-/// well (the nodes keep every proposal, so columns found since are simply found again).
-private final class CheckpointWriter<Checkpoint: Encodable & Sendable>: @unchecked Sendable {
-    // `pending` and `writing` are only touched under `lock`.
+/// submitted (what is new in the log, then the state: see `CheckpointStore`) and skips any it was
+/// too slow for. A crash before the newest is on disk leaves the one before it, which a resume
+/// continues from just as well (the nodes keep every proposal and their recent ADMM usages).
+private final class CheckpointWriter: @unchecked Sendable {
+    // `pending` and `writing` are only touched under `lock`; `store` only on `queue`.
     private let lock = NSLock()
-    private var pending: Checkpoint?
+    private var pending: RoundCheckpoint?
     private var writing = false
     private let queue = DispatchQueue(label: "parley.checkpoint")
     private let group = DispatchGroup()
     private let warned = WarnOnce()
-    let path: String
+    private let store: CheckpointStore
 
-    init(path: String) { self.path = path }
+    init(runDirectory: String, resumed: RoundCheckpoint?) throws {
+        store = try CheckpointStore(runDirectory: runDirectory, resumed: resumed)
+    }
 
-    func submit(_ checkpoint: Checkpoint) {
+    func submit(_ checkpoint: RoundCheckpoint) {
         let start = lock.withLock {
             pending = checkpoint
             defer { writing = true }
@@ -190,7 +192,7 @@ private final class CheckpointWriter<Checkpoint: Encodable & Sendable>: @uncheck
 
     private func drain() {
         while true {
-            let next: Checkpoint? = lock.withLock {
+            let next: RoundCheckpoint? = lock.withLock {
                 let next = pending
                 pending = nil
                 if next == nil { writing = false }
@@ -198,9 +200,9 @@ private final class CheckpointWriter<Checkpoint: Encodable & Sendable>: @uncheck
             }
             guard let next else { return }
             do {
-                try RunState.write(next, to: path)
+                try store.save(next)
             } catch {
-                warned.say("warning: cannot write the checkpoint \(path) (a coordinator crash now loses the round): \(error)")
+                warned.say("warning: cannot write the checkpoint in \(store.runDirectory) (a coordinator crash now loses the round): \(error)")
             }
         }
     }

@@ -65,9 +65,9 @@ public enum RoundCheckpoint: Sendable, Equatable {
     }
 }
 
-/// Reading and writing a run directory's `round.json` and `checkpoint.json`.
+/// Reading and writing a run directory's `round.json` and `checkpoint.log`.
 public enum RunState {
-    public static func checkpointPath(runDirectory: String) -> String { "\(runDirectory)/checkpoint.json" }
+    public static func checkpointPath(runDirectory: String) -> String { CheckpointStore.path(runDirectory) }
 
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
@@ -112,17 +112,14 @@ public enum RunState {
         try read(RoundManifest.self, from: RoundManifest.path(runDirectory: runDirectory), what: "round manifest")
     }
 
-    public static func readCheckpoint(runDirectory: String) throws(ModelFileError) -> DantzigWolfeCheckpoint {
-        try read(DantzigWolfeCheckpoint.self, from: checkpointPath(runDirectory: runDirectory), what: "checkpoint")
+    /// The checkpoint of a round run by `method` (see `CheckpointStore` for the files).
+    public static func readCheckpoint(runDirectory: String, method: RoundMethod) throws(ModelFileError) -> RoundCheckpoint {
+        try CheckpointStore.read(runDirectory: runDirectory, method: method)
     }
 
-    /// The checkpoint of a round run by `method`.
-    public static func readCheckpoint(runDirectory: String, method: RoundMethod) throws(ModelFileError) -> RoundCheckpoint {
-        let path = checkpointPath(runDirectory: runDirectory)
-        switch method {
-        case .dw: return .dw(try read(DantzigWolfeCheckpoint.self, from: path, what: "checkpoint"))
-        case .admm: return .admm(try read(ADMMCheckpoint.self, from: path, what: "checkpoint"))
-        }
+    /// Writes `checkpoint` as the run directory's only one (what a round does bit by bit).
+    public static func save(_ checkpoint: RoundCheckpoint, runDirectory: String) throws {
+        _ = try CheckpointStore(runDirectory: runDirectory, resumed: checkpoint)
     }
 
     /// Cuts `convergence.jsonl` back to the iterations a checkpoint covers (the coordinator may

@@ -98,6 +98,7 @@ public struct ADMM: Sendable {
                 rho = max(cost, 1) / max(usage, 1)
             }
             let initialRho = resume?.initialRho ?? rho
+            let contractHash = contract.contentHash  // once: it is a SHA-256 of the whole contract
             let rhoLimits = (initialRho / settings.rhoRange, initialRho * settings.rhoRange)
 
             var meanUsage = resume?.meanUsage ?? Array(repeating: 0.0, count: m)
@@ -109,7 +110,7 @@ public struct ADMM: Sendable {
                 if iteration > 0, let checkpoint {
                     checkpoint(
                         ADMMCheckpoint(
-                            round: round, contractHash: contract.contentHash, partners: partners.map(\.name), iteration: iteration,
+                            round: round, contractHash: contractHash, partners: partners.map(\.name), iteration: iteration,
                             seconds: secondsBefore + (clock.now - start).secondsValue, rho: rho, initialRho: initialRho,
                             meanUsage: meanUsage, z: z, w: w, history: history))
                 }

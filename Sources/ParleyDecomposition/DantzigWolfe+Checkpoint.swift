@@ -87,7 +87,7 @@ extension DantzigWolfeEngine {
             .init(partner: c.partner, id: c.proposal.id, usage: c.proposal.usage, cost: c.proposal.cost, isRay: c.proposal.isRay)
         }
         return DantzigWolfeCheckpoint(
-            round: round, contractHash: contract.contentHash, partners: partners.map(\.name), iteration: iteration,
+            round: round, contractHash: contractHash, partners: partners.map(\.name), iteration: iteration,
             seconds: elapsed, phase: phase, alpha: alpha, center: center, bestBound: bestBound, bigM: bigM,
             costUnit: costUnit, switchThreshold: switchThreshold, penaltyRaises: penaltyRaises,
             columns: columns.map(saved), pool: pool.map(saved), history: history)
@@ -98,8 +98,8 @@ extension DantzigWolfeEngine {
     mutating func restore(_ saved: DantzigWolfeCheckpoint) throws {
         guard saved.version == 1 else { throw CheckpointError("checkpoint format version \(saved.version) is not supported (expected 1)") }
         guard saved.round == round else { throw CheckpointError("the checkpoint is of round \(saved.round), not \(round)") }
-        guard saved.contractHash == contract.contentHash else {
-            throw CheckpointError("the checkpoint was taken under contract \(saved.contractHash.prefix(12))…, but the chain is now \(contract.contentHash.prefix(12))…")
+        guard saved.contractHash == contractHash else {
+            throw CheckpointError("the checkpoint was taken under contract \(saved.contractHash.prefix(12))…, but the chain is now \(contractHash.prefix(12))…")
         }
         guard saved.partners == partners.map(\.name) else {
             throw CheckpointError("the checkpoint's partners (\(saved.partners.joined(separator: ", "))) are not the contract's")

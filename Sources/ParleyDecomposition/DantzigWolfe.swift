@@ -89,6 +89,9 @@ struct DantzigWolfeEngine {
 
     let settings: DantzigWolfeSettings
     let contract: ChainContract
+    /// The contract's content hash, computed once (SHA-256 of its canonical form: ~10 ms for
+    /// pds-02, too much to pay in every checkpoint).
+    let contractHash: String
     let partners: [any Partner]
     let round: String
     let m: Int
@@ -136,6 +139,7 @@ struct DantzigWolfeEngine {
     init(settings: DantzigWolfeSettings, contract: ChainContract, partners: [any Partner], round: String) throws {
         self.settings = settings
         self.contract = contract
+        self.contractHash = contract.contentHash
         self.partners = partners
         self.round = round
         self.m = contract.linkingRows.count

@@ -185,8 +185,8 @@ struct Round: AsyncParsableCommand {
             commandName: "resume",
             abstract: "Continue a networked round from its last checkpoint.",
             discussion: """
-                A networked round writes RUN/round.json when it starts and RUN/checkpoint.json \
-                (atomically) after every iteration (DW: columns, phase, stabilization centre, bound; \
+                A networked round writes RUN/round.json when it starts and appends to RUN/checkpoint.log \
+                (fsync'd) after every iteration (DW: columns, phase, stabilization centre, bound; \
                 ADMM: rho, scaled duals, mean usages). If the coordinator stops — a crash, a kill, a partner \
                 unreachable past its deadline, a limit — `parley round resume RUN` reconnects to the same \
                 nodes with the same certificate and settings and goes on from the last checkpoint under \
@@ -227,7 +227,7 @@ struct Round: AsyncParsableCommand {
                 }
                 let manifest = try RunState.readManifest(runDirectory: run)
                 guard FileManager.default.fileExists(atPath: RunState.checkpointPath(runDirectory: run)) else {
-                    printError("error: \(run): no checkpoint.json — the coordinator stopped before its first iteration ended; start the round again")
+                    printError("error: \(run): no checkpoint.log — the coordinator stopped before its first iteration ended; start the round again")
                     throw ExitCode(1)
                 }
                 guard let method = RoundMethod(rawValue: manifest.method) else {

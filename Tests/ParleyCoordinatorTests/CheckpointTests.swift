@@ -41,10 +41,18 @@ import Testing
         let five = try #require(saved.all.first { $0.iteration == 5 })
         #expect(five.history.count == 5 && five.round == "r1" && five.partners == partners.map(\.name))
 
-        // Written and read back as the coordinator does (temporary file, fsync, rename; −∞ kept).
-        let path = "\(work)/checkpoint.json"
-        try RunState.write(five, to: path)
-        let read = try RunState.readCheckpoint(runDirectory: work)
+        // Written and read back as the coordinator does (columns and history appended in binary
+        // and JSON lines, the rest replaced atomically; −∞ kept). A torn record after what the
+        // state counts — a crash in the middle of an append — is ignored.
+        try RunState.save(.dw(five), runDirectory: work)
+        let handle = try #require(FileHandle(forWritingAtPath: "\(work)/checkpoint.log"))
+        _ = try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0, 1, 0, 0]))
+        try handle.close()
+        guard case .dw(let read) = try RunState.readCheckpoint(runDirectory: work, method: .dw) else {
+            Issue.record("not a DW checkpoint")
+            return
+        }
         #expect(read == five)
 
         // The same partners (a node keeps its proposals under their ids) continue the round.
@@ -88,7 +96,7 @@ import Testing
         #expect(whole.status == .converged)
         #expect(saved.all.map(\.iteration) == Array(1..<whole.iterations))
         let late = try #require(saved.all.first { $0.iteration == whole.iterations - 3 })
-        try RunState.write(late, to: "\(work)/checkpoint.json")
+        try RunState.save(.admm(late), runDirectory: work)
         guard case .admm(let read) = try RunState.readCheckpoint(runDirectory: work, method: .admm) else {
             Issue.record("not an ADMM checkpoint")
             return
@@ -149,16 +157,17 @@ import Testing
         #expect(await refusal(renamed)?.hasSuffix("are not the contract's") == true)
     }
 
-    @Test func aTruncatedCheckpointFileIsNamedAsSuch() throws {
+    @Test func aCheckpointLogWithoutACompleteStateIsNamedAsSuch() throws {
         let work = NSTemporaryDirectory() + "parley-checkpoint-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try #"{"version": 1, "round": "r1", "contractHa"#.write(toFile: "\(work)/checkpoint.json", atomically: true, encoding: .utf8)
-        #expect(throws: ModelFileError.self) { try RunState.readCheckpoint(runDirectory: work) }
+        // A state record whose payload was cut short by a crash: nothing complete to resume from.
+        try Data([3, 200, 0, 0, 0] + Array(#"{"version": 2, "meth"#.utf8)).write(to: URL(fileURLWithPath: "\(work)/checkpoint.log"))
         do {
-            _ = try RunState.readCheckpoint(runDirectory: work)
+            _ = try RunState.readCheckpoint(runDirectory: work, method: .dw)
+            Issue.record("read a checkpoint that is not there")
         } catch {
-            #expect("\(error)" == "\(work)/checkpoint.json: the checkpoint is not valid JSON (a write cut short?)")
+            #expect("\(error)" == "\(work)/checkpoint.log: holds no complete checkpoint (the round stopped before its first one was written)")
         }
     }
 

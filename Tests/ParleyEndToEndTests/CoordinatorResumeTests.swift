@@ -28,7 +28,7 @@ import Glibc
         // Kill the coordinator outright once it has checkpointed iteration 3 or later.
         var checkpointed = 0
         for _ in 0..<4000 where checkpointed < 3 && coordinator.isRunning {
-            checkpointed = (try? RunState.readCheckpoint(runDirectory: run))?.iteration ?? 0
+            checkpointed = (try? RunState.readCheckpoint(runDirectory: run, method: .dw))?.iteration ?? 0
             try await Task.sleep(for: .microseconds(5_000))
         }
         #expect(checkpointed >= 3)
