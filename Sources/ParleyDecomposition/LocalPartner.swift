@@ -273,6 +273,14 @@ public actor LocalPartner: Partner {
     // MARK: Plan
 
     public func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt {
+        let x = try formPlan(instruction)
+        finalPlan = x
+        return PlanReceipt(cost: sign * problem.program.objectiveValue(x), usage: problem.linking.multiply(x))
+    }
+
+    /// The plan `instruction` forms from this partner's own proposals (or last ADMM iterate),
+    /// without keeping it.
+    public func formPlan(_ instruction: PlanInstruction) throws -> [Double] {
         var x = Array(repeating: 0.0, count: problem.program.columnCount)
         switch instruction.kind {
         case .weights(let weights):
@@ -291,9 +299,11 @@ public actor LocalPartner: Partner {
             }
             x = last
         }
-        finalPlan = x
-        return PlanReceipt(cost: sign * problem.program.objectiveValue(x), usage: problem.linking.multiply(x))
+        return x
     }
+
+    /// The names of the private model's variables, in plan order.
+    public nonisolated var variableNames: [String] { problem.program.columnNames }
 
     /// The partner's own share of the joint plan, by variable name (its own side only).
     public func plan() -> [(variable: String, value: Double)]? {

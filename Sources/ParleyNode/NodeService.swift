@@ -221,6 +221,7 @@ public struct NodeService: Service {
             case .planInstruction(let instruction):
                 round = instruction.round
                 let (partner, _) = try await state.round(instruction.round, startIfNew: false)
+                try await refuseAChangedFinalPlan(instruction, partner: partner)
                 let receipt = try await partner.finish(instruction.partnerInstruction)
                 let path = try await writePlan(partner, round: instruction.round)
                 logger.info("plan written", metadata: ["round": "\(instruction.round)", "path": "\(path)"])
@@ -239,6 +240,20 @@ public struct NodeService: Service {
         } catch {
             logger.error("request failed", metadata: ["reason": "\(error)"])
             return (.error(WireErrorMessage(code: WireErrorMessage.solverFailure, text: "\(error)")), nil)
+        }
+    }
+
+    /// A round's plan is final once written: the same instruction again (a coordinator that lost
+    /// the receipt) is answered as before, but one that would form another plan is refused.
+    private func refuseAChangedFinalPlan(_ instruction: WirePlanInstruction, partner: LocalPartner) async throws {
+        let path = "\(configuration.state)/plans/\(instruction.round).csv"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        let x = try await partner.formPlan(instruction.partnerInstruction)
+        let written = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", maxSplits: 1).last.flatMap { Double($0) } }
+        guard written.count == x.count && zip(written, x).allSatisfy({ $0 == $1 }) else {
+            throw PartnerError(
+                partner: configuration.party, kind: .badRequest,
+                message: "the plan of round \(instruction.round) is final (written to \(path)); a final instruction that forms another plan is refused")
         }
     }
 

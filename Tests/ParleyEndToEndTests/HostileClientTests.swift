@@ -72,30 +72,54 @@ import Testing
         #expect(answers[8] == .error(WireErrorMessage(code: WireErrorMessage.unknownProposal, text: "no proposal with id 999")))
         #expect(answers[9] == .pong(nonce: 77))
 
+        // A final instruction, then the same one replayed (answered as before, the plan left as
+        // it is), then one that would form another plan (refused: a written plan is final).
+        let id = try #require(response.proposals.first { !$0.isRay }?.id)
+        let finals = try await conversation([
+            .hello(WireHello(partyName: "coordinator", contractHash: hash)),
+            .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 1]))),
+            .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 1]))),
+            .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 0.5]))),
+        ])
+        guard case .planReceipt(let receipt) = finals[1] else {
+            Issue.record("expected a receipt, got \(finals[1])")
+            return
+        }
+        #expect(finals[2] == .planReceipt(receipt))
+        let planPath = "\(federation.directory)/\(party.name)/state/plans/r1.csv"
+        #expect(finals[3] == .error(WireErrorMessage(
+            code: WireErrorMessage.badRequest,
+            text: "the plan of round r1 is final (written to \(planPath)); a final instruction that forms another plan is refused")))
+        let plan = try readPlan(planPath)
+        #expect(!plan.isEmpty && plan.contains { $0.1 != 0 })
+
         // Bytes that are not a Parley frame (an unknown message type) after a good hello: the
         // node answers error 100 and closes. `openssl s_client` carries the raw bytes.
-        var raw = try FrameEncoder().encode(.hello(WireHello(partyName: "coordinator", contractHash: hash)))
-        raw += [0, 0, 0, 2, WireProtocol.version, 0xEE]
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        client.arguments = [
-            "openssl", "s_client", "-connect", "\(host):\(port)", "-quiet", "-CAfile", federation.coordinatorTLS.trustRootsPath,
-            "-cert", federation.coordinatorTLS.certificatePath, "-key", federation.coordinatorTLS.privateKeyPath,
-        ]
-        let input = Pipe()
-        let output = Pipe()
-        client.standardInput = input
-        client.standardOutput = output
-        client.standardError = FileHandle.nullDevice
-        try client.run()
-        input.fileHandleForWriting.write(Data(raw))
-        let received = output.fileHandleForReading.readDataToEndOfFile()  // the node closes
-        try? input.fileHandleForWriting.close()
-        client.waitUntilExit()
-        var decoder = FrameDecoder()
-        let frames = try decoder.feed(Array(received))
-        #expect(frames.first.map { if case .welcome = $0 { true } else { false } } == true)
-        #expect(frames.dropFirst().first.flatMap(code) == WireErrorMessage.malformedFrame)
+        // Then the same with a length prefix far beyond the node's maximum frame size.
+        for tail: [UInt8] in [[0, 0, 0, 2, WireProtocol.version, 0xEE], [0xFF, 0xFF, 0xFF, 0xF0, WireProtocol.version, 3]] {
+            var raw = try FrameEncoder().encode(.hello(WireHello(partyName: "coordinator", contractHash: hash)))
+            raw += tail
+            let client = Process()
+            client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            client.arguments = [
+                "openssl", "s_client", "-connect", "\(host):\(port)", "-quiet", "-CAfile", federation.coordinatorTLS.trustRootsPath,
+                "-cert", federation.coordinatorTLS.certificatePath, "-key", federation.coordinatorTLS.privateKeyPath,
+            ]
+            let input = Pipe()
+            let output = Pipe()
+            client.standardInput = input
+            client.standardOutput = output
+            client.standardError = FileHandle.nullDevice
+            try client.run()
+            input.fileHandleForWriting.write(Data(raw))
+            let received = output.fileHandleForReading.readDataToEndOfFile()  // the node closes
+            try? input.fileHandleForWriting.close()
+            client.waitUntilExit()
+            var decoder = FrameDecoder()
+            let frames = try decoder.feed(Array(received))
+            #expect(frames.first.map { if case .welcome = $0 { true } else { false } } == true)
+            #expect(frames.dropFirst().first.flatMap(code) == WireErrorMessage.malformedFrame)
+        }
 
         // And a normal round still runs.
         let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
