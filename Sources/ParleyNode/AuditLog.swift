@@ -1,4 +1,5 @@
 import Foundation
+import ParleyModel
 import ParleyWire
 
 #if canImport(Glibc)
@@ -42,15 +43,16 @@ public final class AuditLog: @unchecked Sendable {
 
     /// Appends the record of `message` (written, not yet fsync'd: see `sync`).
     public func record(_ message: WireMessage, peer: String, round: String?, frameBytes: Int) throws {
-        var fields: [String: Any] = [
-            "time": ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
-            "peer": peer,
-            "type": Self.typeName(message.kind),
-            "frame_bytes": frameBytes,
+        // Written by hand: a pricing answer carries hundreds of numbers, and boxing each for
+        // JSONSerialization cost more than the pricing solve behind it.
+        var fields: [(String, String)] = [
+            ("time", JSONText.string(Self.timestamp())),
+            ("peer", JSONText.string(peer)),
         ]
-        if let round { fields["round"] = round }
-        fields.merge(Self.content(message)) { current, _ in current }
-        var line = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+        if let round { fields.append(("round", JSONText.string(round))) }
+        fields += [("type", JSONText.string(Self.typeName(message.kind))), ("frame_bytes", "\(frameBytes)")]
+        fields += Self.content(message)
+        var line = Array(JSONText.object(fields).utf8)
         line.append(UInt8(ascii: "\n"))
         try lock.withLock {
             let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
@@ -58,6 +60,19 @@ public final class AuditLog: @unchecked Sendable {
                 throw NodeError("\(path): cannot append to the audit log (\(String(cString: strerror(errno))))")
             }
         }
+    }
+
+    /// Now, as RFC 3339 UTC with milliseconds (2026-11-29T12:00:00.123Z).
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let millis = Int(now.tv_nsec / 1_000_000)
+        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
     }
 
     /// Waits until every appended line is on disk.
@@ -86,35 +101,37 @@ public final class AuditLog: @unchecked Sendable {
         }
     }
 
-    /// The fields of the messages a node sends. Non-finite numbers, which JSON lacks, are written
-    /// as strings ("nan", "inf").
-    static func content(_ message: WireMessage) -> [String: Any] {
-        func number(_ value: Double) -> Any { value.isFinite ? value : "\(value)" }
+    /// The fields of the messages a node sends, as JSON values. Non-finite numbers, which JSON
+    /// lacks, are written as strings ("nan", "inf").
+    static func content(_ message: WireMessage) -> [(String, String)] {
+        func number(_ value: Double) -> String { value.isFinite ? JSONText.number(value) : JSONText.string("\(value)") }
+        func numbers(_ values: [Double]) -> String { "[" + values.map(number).joined(separator: ", ") + "]" }
         switch message {
         case .welcome(let welcome):
-            return ["party": welcome.partyName, "contract_hash": welcome.contractHash]
+            return [("party", JSONText.string(welcome.partyName)), ("contract_hash", JSONText.string(welcome.contractHash))]
         case .pricingResponse(let response):
+            let proposals = response.proposals.map {
+                JSONText.object([("id", "\($0.id)"), ("usage", numbers($0.usage)), ("cost", number($0.cost)), ("is_ray", $0.isRay ? "true" : "false")])
+            }
             return [
-                "proposals": response.proposals.map {
-                    ["id": $0.id, "usage": $0.usage.map(number), "cost": number($0.cost), "is_ray": $0.isRay] as [String: Any]
-                },
-                "values": response.values.map { $0.map(number) ?? NSNull() },
-                "best": response.best,
+                ("proposals", "[" + proposals.joined(separator: ", ") + "]"),
+                ("values", "[" + response.values.map { $0.map(number) ?? "null" }.joined(separator: ", ") + "]"),
+                ("best", "[" + response.best.map(String.init).joined(separator: ", ") + "]"),
             ]
         case .admmResponse(let response):
-            return ["usage": response.usage.map(number), "cost": number(response.cost), "usage_change": number(response.usageChange)]
+            return [("usage", numbers(response.usage)), ("cost", number(response.cost)), ("usage_change", number(response.usageChange))]
         case .planReceipt(let receipt):
-            return ["usage": receipt.usage.map(number), "cost": number(receipt.cost)]
+            return [("usage", numbers(receipt.usage)), ("cost", number(receipt.cost))]
         case .error(let error):
-            return ["code": Int(error.code), "text": error.text]
+            return [("code", "\(error.code)"), ("text", JSONText.string(error.text))]
         case .abort(let reason):
-            return ["reason": reason]
+            return [("reason", JSONText.string(reason))]
         case .ping(let nonce), .pong(let nonce):
-            return ["nonce": "\(nonce)"]
+            return [("nonce", JSONText.string("\(nonce)"))]
         case .hello(let hello):
-            return ["party": hello.partyName, "contract_hash": hello.contractHash]
+            return [("party", JSONText.string(hello.partyName)), ("contract_hash", JSONText.string(hello.contractHash))]
         case .pricingRequest, .admmRequest, .planInstruction:
-            return [:]  // a node never sends these
+            return []  // a node never sends these
         }
     }
 }

@@ -135,7 +135,10 @@ import Testing
         var pongs = 0
         for party in federation.contract.partners {
             let audit = try String(contentsOfFile: "\(federation.directory)/\(party.name)/state/audit.jsonl", encoding: .utf8)
-            pongs += audit.split(separator: "\n").filter { $0.contains("\"type\":\"pong\"") }.count
+            pongs += try audit.split(separator: "\n").filter { line in
+                let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return entry?["type"] as? String == "pong"
+            }.count
         }
         #expect(pongs > 0, "no partner was pinged: the heartbeat never fired")
     }

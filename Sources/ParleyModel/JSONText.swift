@@ -1,5 +1,4 @@
 import Foundation
-import ParleyModel
 
 /// Small helpers for writing JSON by hand with a fixed key order (people read these files).
 public enum JSONText {
