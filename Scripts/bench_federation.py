@@ -2,7 +2,7 @@
 """Federation benchmark for `make bench` (issue 5): for pds-02 (11 partners) and ken-07 (packed
 into 7 partners), the wall time of a distributed DW round (one `parley node` process per partner,
 TLS on loopback, via `parley demo`), of the same round in process (`round start --local`) and of
-the centralized CLP solve, measured in one run; bytes per iteration; node and coordinator peak
+the centralized CLP solve, measured side by side (median of --repeat rounds); bytes per iteration; node and coordinator peak
 RSS. Writes BENCHMARKS.md between <!-- bench_federation:begin --> and <!-- bench_federation:end -->.
 
 Targets: distributed <= 1.5x in-process; node RSS <= 64 MiB; coordinator <= 256 MiB.
@@ -23,20 +23,26 @@ def run(cmd):
     return proc
 
 
-def bench(parley, name, partners, work):
+def bench(parley, name, partners, work, repeat):
+    """`repeat` in-process and distributed rounds, interleaved; the run with the median time of each."""
     model = os.path.join(BLOCKS, f"{name}.mps")
     extra = ["--partners", str(partners)] if partners else []
     central = json.loads(run([parley, "solve", "--json", model]).stdout)
     chain = os.path.join(work, f"{name}-chain")
     run([parley, "split", model, "--dec", model[:-4] + ".dec", "--out", chain] + extra)
-    local_run = os.path.join(work, f"{name}-local")
-    run([parley, "round", "start", "--chain", os.path.join(chain, "chain.yaml"), "--local", "--method", "dw",
-         "--out", local_run, "--quiet"])
-    local = json.load(open(os.path.join(local_run, "summary.json")))
-    demo = os.path.join(work, f"{name}-demo")
-    run([parley, "demo", "--model", model, "--out", demo] + extra)
-    remote = json.load(open(os.path.join(demo, "run", "summary.json")))
-    resources = json.load(open(os.path.join(demo, "resources.json")))
+    locals_, remotes = [], []
+    for r in range(repeat):
+        local_run = os.path.join(work, f"{name}-local-{r}")
+        run([parley, "round", "start", "--chain", os.path.join(chain, "chain.yaml"), "--local", "--method", "dw",
+             "--out", local_run, "--quiet"])
+        locals_.append(json.load(open(os.path.join(local_run, "summary.json"))))
+        demo = os.path.join(work, f"{name}-demo-{r}")
+        run([parley, "demo", "--model", model, "--out", demo] + extra)
+        remote = json.load(open(os.path.join(demo, "run", "summary.json")))
+        resources = json.load(open(os.path.join(demo, "resources.json")))
+        remotes.append((remote, resources))
+    local = sorted(locals_, key=lambda s: s["seconds"])[len(locals_) // 2]
+    remote, resources = sorted(remotes, key=lambda r: r[0]["seconds"])[len(remotes) // 2]
     return central, local, remote, resources
 
 
@@ -44,12 +50,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--parley", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of each kind; the median is reported")
     args = parser.parse_args()
     parley = os.path.abspath(args.parley)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     lines = [
         f"Measured {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, {datetime.date.today().isoformat()}, "
-        f"Parley {commit}; one run, all three side by side. Distributed: one `parley node` process per partner and the "
+        f"Parley {commit}; the median of {args.repeat} rounds of each kind, interleaved, with the central solve in the same run. Distributed: one `parley node` process per partner and the "
         "coordinator on 127.0.0.1, TLS 1.3 with mutual authentication (`parley demo`); round seconds exclude start-up "
         "and connecting. In process: `parley round start --local`. Central: `parley solve` (CLP dual simplex, solve only).",
         "",
@@ -59,7 +66,7 @@ def main():
     verdicts = []
     with tempfile.TemporaryDirectory(prefix="parley-bench-fed-") as work:
         for name, k in CASES:
-            central, local, remote, res = bench(parley, name, k, work)
+            central, local, remote, res = bench(parley, name, k, work, args.repeat)
             ratio_local = remote["seconds"] / local["seconds"]
             ratio_central = remote["seconds"] / central["solve_seconds"]
             per_iter = (remote.get("bytes_sent", 0) + remote.get("bytes_received", 0)) / max(1, remote["iterations"])
