@@ -89,7 +89,8 @@ public struct NetworkRound: Sendable {
             round: round, chain: absoluteChain, method: method.rawValue, certificate: absolute(tls.certificatePath),
             privateKey: absolute(tls.privateKeyPath), trustRoots: absolute(tls.trustRootsPath),
             revocationList: tls.revocationListPath.map(absolute), requestTimeoutSeconds: requestTimeout.secondsValue,
-            partnerDeadlineSeconds: reconnect.deadline.secondsValue, gapTolerance: dantzigWolfe.gapTolerance,
+            partnerDeadlineSeconds: reconnect.deadline.secondsValue, heartbeatSeconds: heartbeat?.secondsValue,
+            gapTolerance: dantzigWolfe.gapTolerance,
             stabilization: dantzigWolfe.stabilization, pricesPerRound: dantzigWolfe.pricesPerRound,
             maximumIterations: method == .dw ? dantzigWolfe.maximumIterations : admm.maximumIterations,
             maximumSeconds: { let s = method == .dw ? dantzigWolfe.maximumSeconds : admm.maximumSeconds; return s.isFinite ? s : nil }())

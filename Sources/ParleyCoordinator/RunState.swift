@@ -18,6 +18,8 @@ public struct RoundManifest: Sendable, Equatable, Codable {
     public var revocationList: String?
     public var requestTimeoutSeconds: Double
     public var partnerDeadlineSeconds: Double
+    /// nil: no heartbeat.
+    public var heartbeatSeconds: Double?
     public var gapTolerance: Double
     public var stabilization: Bool
     public var pricesPerRound: Int

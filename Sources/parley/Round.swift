@@ -43,7 +43,7 @@ struct Round: AsyncParsableCommand {
         @Option(help: "Networked: the CA's revocation list (optional; env PARLEY_TLS_CRL).")
         var tlsCrl: String?
 
-        @Option(help: "Networked: seconds one request may take before its partner counts as failed.")
+        @Option(help: "Networked: seconds one request may take before its connection counts as lost (re-made until --partner-deadline).")
         var requestTimeout: Double = 300
 
         @Option(help: "Networked: seconds a partner whose connection was lost may stay unreachable (reconnecting with backoff).")
@@ -257,6 +257,7 @@ struct Round: AsyncParsableCommand {
                 round.resume = checkpoint
                 round.requestTimeout = .milliseconds(Int64(manifest.requestTimeoutSeconds * 1000))
                 round.reconnect.deadline = .milliseconds(Int64(manifest.partnerDeadlineSeconds * 1000))
+                round.heartbeat = manifest.heartbeatSeconds.map { .milliseconds(Int64($0 * 1000)) }
                 if !quiet {
                     round.printer = { line in
                         print(line)
