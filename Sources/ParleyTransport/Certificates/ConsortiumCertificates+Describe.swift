@@ -7,7 +7,9 @@ extension ConsortiumCertificates {
     public static func describe(path: String, at date: Date = Date()) throws(TransportError) -> CertificateDescription {
         let bytes = try Files.read(path)
         let text = String(decoding: bytes.prefix(64 * 1024), as: UTF8.self)
-        if text.contains("PRIVATE KEY-----") {
+        // Any PEM private key ("… PRIVATE KEY" labels: PKCS#8, EC, RSA, encrypted).
+        let privateKeyLabel = "PRIVATE KEY"
+        if text.contains(privateKeyLabel + "-----") {
             throw TransportError(.badFile, "\(path) is a private key; show describes certificates, requests and CRLs only")
         }
         if text.contains("-----BEGIN CERTIFICATE-----") || text.contains("-----BEGIN TRUSTED CERTIFICATE-----") {
