@@ -37,14 +37,9 @@ public struct ADMMCheckpoint: Sendable, Equatable, Codable {
 
     /// Throws unless this checkpoint can continue `round` under `contract` with `partners`.
     func check(round: String, contract: ChainContract, partners: [any Partner]) throws {
-        guard version == 1 else { throw CheckpointError("checkpoint format version \(version) is not supported (expected 1)") }
-        guard self.round == round else { throw CheckpointError("the checkpoint is of round \(self.round), not \(round)") }
-        guard contractHash == contract.contentHash else {
-            throw CheckpointError("the checkpoint was taken under contract \(contractHash.prefix(12))…, but the chain is now \(contract.contentHash.prefix(12))…")
-        }
-        guard self.partners == partners.map(\.name) else {
-            throw CheckpointError("the checkpoint's partners (\(self.partners.joined(separator: ", "))) are not the contract's")
-        }
+        try CheckpointError.checkIdentity(
+            version: version, round: self.round, contractHash: contractHash, partners: self.partners,
+            against: (round, contract.contentHash, partners.map(\.name)))
         let m = contract.linkingRows.count
         guard iteration >= 1, seconds >= 0, rho > 0, rho.isFinite, initialRho > 0, initialRho.isFinite,
             [meanUsage, z, w].allSatisfy({ $0.count == m && $0.allSatisfy(\.isFinite) }), history.count == iteration

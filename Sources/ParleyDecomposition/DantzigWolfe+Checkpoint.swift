@@ -79,6 +79,22 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// Throws unless a checkpoint's format, round, contract and partners are the ones `expected`.
+    static func checkIdentity(
+        version: Int, round: String, contractHash: String, partners: [String],
+        against expected: (round: String, contractHash: String, partners: [String])
+    ) throws {
+        guard version == 1 else { throw CheckpointError("checkpoint format version \(version) is not supported (expected 1)") }
+        guard round == expected.round else { throw CheckpointError("the checkpoint is of round \(round), not \(expected.round)") }
+        guard contractHash == expected.contractHash else {
+            throw CheckpointError(
+                "the checkpoint was taken under contract \(contractHash.prefix(12))…, but the chain is now \(expected.contractHash.prefix(12))…")
+        }
+        guard partners == expected.partners else {
+            throw CheckpointError("the checkpoint's partners (\(partners.joined(separator: ", "))) are not the contract's")
+        }
+    }
 }
 
 extension DantzigWolfeEngine {
@@ -96,14 +112,9 @@ extension DantzigWolfeEngine {
     /// Rebuilds the master and the round's state from `saved`, after checking that it belongs to
     /// this round, contract and set of partners.
     mutating func restore(_ saved: DantzigWolfeCheckpoint) throws {
-        guard saved.version == 1 else { throw CheckpointError("checkpoint format version \(saved.version) is not supported (expected 1)") }
-        guard saved.round == round else { throw CheckpointError("the checkpoint is of round \(saved.round), not \(round)") }
-        guard saved.contractHash == contractHash else {
-            throw CheckpointError("the checkpoint was taken under contract \(saved.contractHash.prefix(12))…, but the chain is now \(contractHash.prefix(12))…")
-        }
-        guard saved.partners == partners.map(\.name) else {
-            throw CheckpointError("the checkpoint's partners (\(saved.partners.joined(separator: ", "))) are not the contract's")
-        }
+        try CheckpointError.checkIdentity(
+            version: saved.version, round: saved.round, contractHash: saved.contractHash, partners: saved.partners,
+            against: (round, contractHash, partners.map(\.name)))
         guard (0...2).contains(saved.phase), saved.iteration >= 1, saved.costUnit > 0, saved.costUnit.isFinite,
             saved.bigM.isFinite, saved.bigM > 0, saved.alpha >= 0, saved.alpha < 1, saved.seconds >= 0,
             saved.center.map({ $0.count == m && $0.allSatisfy(\.isFinite) }) ?? true, !saved.bestBound.isNaN
@@ -118,20 +129,9 @@ extension DantzigWolfeEngine {
         costUnit = saved.costUnit
         phase = saved.phase
         bigM = saved.bigM
-        var entering: [NewColumn] = []
-        for c in restored {
-            var rows = partners[c.partner].linkingRows
-            var values = c.proposal.usage
-            if !c.proposal.isRay {
-                rows.append(m + c.partner)
-                values.append(1)
-            }
-            let nonzero = values.indices.filter { values[$0] != 0 }
-            entering.append(NewColumn(objective: c.proposal.cost / costUnit, rows: nonzero.map { rows[$0] }, values: nonzero.map { values[$0] }))
-            inMaster.insert(ProposalRef(partner: c.partner, id: c.proposal.id))
-        }
+        for c in restored { inMaster.insert(ProposalRef(partner: c.partner, id: c.proposal.id)) }
         columns = restored
-        try master.addColumns(entering)
+        try master.addColumns(restored.map(masterColumn))
         switch phase {
         case 2: try enterPhaseTwo()
         case 0: try enterFeasibilityPhase()

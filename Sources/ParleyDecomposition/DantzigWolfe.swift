@@ -231,21 +231,26 @@ struct DantzigWolfeEngine {
                 if !pool.contains(where: { $0.partner == c.partner && $0.proposal.id == c.proposal.id }) { pool.append(c) }
                 continue
             }
-            var rows = partners[c.partner].linkingRows
-            var values = c.proposal.usage
-            if !c.proposal.isRay {
-                rows.append(m + c.partner)
-                values.append(1)
-            }
-            let nonzero = values.indices.filter { values[$0] != 0 }
-            entering.append(
-                NewColumn(objective: phase == 0 ? 0 : c.proposal.cost / costUnit, rows: nonzero.map { rows[$0] }, values: nonzero.map { values[$0] }))
+            entering.append(masterColumn(c))
             inMaster.insert(ref)
             columns.append(c)
         }
         pool.removeAll { inMaster.contains(ProposalRef(partner: $0.partner, id: $0.proposal.id)) }
         try master.addColumns(entering)
         return entering.count
+    }
+
+    /// A column of the master: the proposal's usage on the partner's linking rows, a 1 on its
+    /// convexity row unless it is a ray, and its cost in cost units (none in phase 0).
+    func masterColumn(_ c: Column) -> NewColumn {
+        var rows = partners[c.partner].linkingRows
+        var values = c.proposal.usage
+        if !c.proposal.isRay {
+            rows.append(m + c.partner)
+            values.append(1)
+        }
+        let nonzero = values.indices.filter { values[$0] != 0 }
+        return NewColumn(objective: phase == 0 ? 0 : c.proposal.cost / costUnit, rows: nonzero.map { rows[$0] }, values: nonzero.map { values[$0] })
     }
 
     /// Phase 2: artificials fixed at zero, true costs only.
