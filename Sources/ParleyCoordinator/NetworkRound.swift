@@ -42,9 +42,10 @@ public struct NetworkRound: Sendable {
         if let resume, resume.method != method {
             throw CheckpointError("the checkpoint is of a \(resume.method.rawValue) round, not \(method.rawValue)")
         }
-        if let resume, resume.contractHash != contract.contentHash {
+        let contractHash = contract.contentHash
+        if let resume, resume.contractHash != contractHash {
             throw CheckpointError(
-                "\(chainPath) changed since the round started (contract \(contract.contentHash.prefix(12))…, "
+                "\(chainPath) changed since the round started (contract \(contractHash.prefix(12))…, "
                     + "checkpoint \(resume.contractHash.prefix(12))…): a resumed round must run under the same contract")
         }
         let round = resume?.round ?? "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
@@ -67,7 +68,7 @@ public struct NetworkRound: Sendable {
             for (k, party) in contract.partners.enumerated() {
                 group.addTask {
                     let partner = try await RemotePartner.connect(
-                        party: party, linkingRows: contract.linkingRows(of: party.name), contract: contract,
+                        party: party, linkingRows: contract.linkingRows(of: party.name), contract: contract, contractHash: contractHash,
                         context: context, requestTimeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat)
                     return (k, partner)
                 }

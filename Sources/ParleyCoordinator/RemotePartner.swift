@@ -47,9 +47,10 @@ public final class RemotePartner: Partner, Sendable {
     ///
     /// A connection idle for `heartbeat` (nil: never) is checked with a `ping`; no `pong`, like
     /// no answer to a request, within `requestTimeout` means the link is broken, and it is
-    /// re-made at once rather than at the next request.
+    /// re-made at once rather than at the next request. `contractHash` is the contract's content
+    /// hash when the caller already has it (it is a SHA-256 of the whole contract).
     public static func connect(
-        party: ChainContract.Party, linkingRows: [Int], contract: ChainContract, context: TLSContext,
+        party: ChainContract.Party, linkingRows: [Int], contract: ChainContract, contractHash: String? = nil, context: TLSContext,
         requestTimeout: Duration, reconnect: ReconnectPolicy = ReconnectPolicy(), heartbeat: Duration? = nil,
         settings: SecureChannelSettings = SecureChannelSettings()
     ) async throws -> RemotePartner {
@@ -60,7 +61,7 @@ public final class RemotePartner: Partner, Sendable {
         let traffic = TrafficTotal()
         let link = Link(
             name: party.name, endpoint: party.endpoint, host: host, port: port, identity: party.certificateName, context: context,
-            settings: settings, hello: .hello(WireHello(partyName: contract.coordinator.name, contractHash: contract.contentHash)),
+            settings: settings, hello: .hello(WireHello(partyName: contract.coordinator.name, contractHash: contractHash ?? contract.contentHash)),
             timeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat, traffic: traffic)
         // The worker says through `greeting` whether the node welcomed us, then serves requests.
         let (greeting, greeted) = AsyncThrowingStream<Void, any Error>.makeStream()

@@ -28,7 +28,14 @@ extension ChainContract {
     /// line ends with a line feed.
     public var canonicalText: String {
         func string(_ s: String) -> String {
-            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            // By hand: Foundation's replacingOccurrences made hashing pds-02's contract ~10 ms,
+            // paid by every node at every hello.
+            var out = "\""
+            for c in s.unicodeScalars {
+                if c == "\\" || c == "\"" { out.unicodeScalars.append("\\") }
+                out.unicodeScalars.append(c)
+            }
+            return out + "\""
         }
         func number(_ x: Double) -> String { x == 0 ? "0.0" : x.description }
         var lines = [

@@ -23,6 +23,8 @@ import ServiceLifecycle
 public struct NodeService: Service {
     public let configuration: NodeConfiguration
     public let contract: ChainContract
+    /// The contract's SHA-256, computed once: every hello is checked against it.
+    let contractHash: String
     let problem: PartnerProblem
     let tls: TLSContext
     let audit: AuditLog
@@ -52,6 +54,7 @@ public struct NodeService: Service {
             }
         }
         self.contract = contract
+        self.contractHash = contract.contentHash
         let program = try MPSReader().read(path: configuration.model)
         self.problem = try PartnerProblem(contract: contract, partner: configuration.party, program: program, source: configuration.model)
         // Fail now, not at the first request, if the model does not suit the chain.
@@ -83,7 +86,7 @@ public struct NodeService: Service {
             "listening",
             metadata: [
                 "party": "\(configuration.party)", "address": "\(host):\(server.port)",
-                "coordinator": "\(contract.coordinator.name)", "contract_hash": "\(contract.contentHash)",
+                "coordinator": "\(contract.coordinator.name)", "contract_hash": "\(contractHash)",
             ])
         let logger = self.logger
         let state = self.state
@@ -185,17 +188,17 @@ public struct NodeService: Service {
                 on: session, round: nil)
             return false
         }
-        guard hello.contractHash == contract.contentHash else {
-            logger.warning("refused a coordinator with another contract", metadata: ["theirs": "\(hello.contractHash)", "ours": "\(contract.contentHash)"])
+        guard hello.contractHash == contractHash else {
+            logger.warning("refused a coordinator with another contract", metadata: ["theirs": "\(hello.contractHash)", "ours": "\(contractHash)"])
             try await send(
                 .error(
                     WireErrorMessage(
                         code: WireErrorMessage.contractMismatch,
-                        text: "contract hash \(hello.contractHash) differs from \(configuration.party)'s \(contract.contentHash) (\(configuration.contract))")),
+                        text: "contract hash \(hello.contractHash) differs from \(configuration.party)'s \(contractHash) (\(configuration.contract))")),
                 on: session, round: nil)
             return false
         }
-        try await send(.welcome(WireWelcome(partyName: configuration.party, contractHash: contract.contentHash)), on: session, round: nil)
+        try await send(.welcome(WireWelcome(partyName: configuration.party, contractHash: contractHash)), on: session, round: nil)
         return true
     }
 

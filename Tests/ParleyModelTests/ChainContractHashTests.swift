@@ -13,7 +13,7 @@ import Testing
             coordinator: .init(name: "hub", endpoint: "127.0.0.1:7400"),
             partners: [
                 .init(name: "a", interface: ["x", "y\"q"]),
-                .init(name: "b", endpoint: "10.0.0.2:7401", identity: "parley:bee", interface: ["z"]),
+                .init(name: "b", endpoint: "10.0.0.2:7401", identity: "parley:bee", interface: ["z", "w\\v"]),
             ],
             linkingRows: [
                 // Terms deliberately out of canonical order: b before a, y before x.
@@ -41,6 +41,7 @@ import Testing
         interface "y\\"q"
         partner "b" "10.0.0.2:7401" "parley:bee"
         interface "z"
+        interface "w\\\\v"
         linking_row "CAP" -inf 100.0
         term "a" "x" 0.3333333333333333
         term "a" "y\\"q" 2.0
