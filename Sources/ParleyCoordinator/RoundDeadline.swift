@@ -53,6 +53,9 @@ public final class RoundDeadline: Sendable {
     /// Whether the deadline passed, and whose calls it cut.
     public var cutPartners: [String]? { state.withLock { $0.cut } }
 
+    /// The partners with a call in flight, by name (tests wait on it to know the others settled).
+    var partnersInFlight: [String] { state.withLock { $0.inFlight.values.map(\.partner).sorted() } }
+
     func expire() {
         let cuts: [@Sendable () -> Void] = state.withLock { state in
             guard state.cut == nil else { return [] }

@@ -34,7 +34,8 @@ import Testing
     }
 
     /// Answers like `inner` until iteration `hangFrom`; then, once `others` answers were
-    /// counted, lets the deadline pass and waits for cancellation.
+    /// counted and are no longer in flight at the deadline, lets the deadline pass and waits
+    /// for cancellation.
     struct HangingPartner: Partner {
         let inner: LocalPartner
         let hangFrom: Int
@@ -46,7 +47,10 @@ import Testing
 
         func price(_ request: PricingRequest) async throws -> PricingResponse {
             if request.iteration >= hangFrom {
-                while answered.count.withLock({ $0 }) < others { try await Task.sleep(for: .milliseconds(5)) }
+                // The others have answered, and the deadline has seen their answers come back.
+                while answered.count.withLock({ $0 }) < others || deadline.partnersInFlight != [name] {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
                 deadline.expire()
                 try await Task.sleep(for: .seconds(3600))
             }
