@@ -4,7 +4,7 @@ import ParleyModel
 import ParleySolver
 
 /// `parley solve MODEL.mps`: the centralized reference solve of one model.
-struct Solve: AsyncParsableCommand {
+struct Solve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "solve",
         abstract: "Solve one LP/QP model (MPS) centrally with CLP.",
@@ -41,7 +41,7 @@ struct Solve: AsyncParsableCommand {
         if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
     }
 
-    func run() async throws {
+    func run() throws {
         let clock = ContinuousClock()
         let readStart = clock.now
         let program: LinearProgram
