@@ -26,13 +26,10 @@ import Glibc
         try coordinator.run()
 
         // Kill the coordinator outright once it has checkpointed iteration 3 or later.
-        var checkpointed = 0
-        for _ in 0..<4000 where checkpointed < 3 && coordinator.isRunning {
-            checkpointed = (try? RunState.readCheckpoint(runDirectory: run, method: .dw))?.iteration ?? 0
-            try await Task.sleep(for: .microseconds(5_000))
+        let killed = await signal(SIGKILL, to: coordinator.processIdentifier) {
+            ((try? RunState.readCheckpoint(runDirectory: run, method: .dw))?.iteration ?? 0) >= 3
         }
-        #expect(checkpointed >= 3)
-        #expect(kill(coordinator.processIdentifier, SIGKILL) == 0)
+        #expect(killed)
         for _ in 0..<400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(10_000)) }
         #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.json"))
         let manifest = try RunState.readManifest(runDirectory: run)
@@ -91,13 +88,10 @@ import Glibc
         coordinator.standardOutput = FileHandle.nullDevice
         coordinator.standardError = FileHandle.nullDevice
         try coordinator.run()
-        var checkpointed = 0
-        for _ in 0..<6000 where checkpointed < 20 && coordinator.isRunning {
-            checkpointed = (try? RunState.readCheckpoint(runDirectory: run, method: .admm))?.iteration ?? 0
-            try await Task.sleep(for: .microseconds(5_000))
+        let killed = await signal(SIGKILL, to: coordinator.processIdentifier) {
+            ((try? RunState.readCheckpoint(runDirectory: run, method: .admm))?.iteration ?? 0) >= 20
         }
-        #expect(checkpointed >= 20)
-        #expect(kill(coordinator.processIdentifier, SIGKILL) == 0)
+        #expect(killed)
         for _ in 0..<400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(10_000)) }
         #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.json"))
 
@@ -134,14 +128,8 @@ import Glibc
         coordinator.standardOutput = FileHandle.nullDevice
         coordinator.standardError = FileHandle.nullDevice
         try coordinator.run()
-        var iterations = 0
-        for _ in 0..<6000 where iterations < 20 && coordinator.isRunning {
-            iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
-            try await Task.sleep(for: .microseconds(5_000))
-        }
-        #expect(iterations >= 20)
         let pid = try #require(nodes.processIdentifiers[victim])
-        #expect(kill(pid, SIGKILL) == 0)
+        #expect(await signal(SIGKILL, to: pid) { loggedIterations(run) >= 20 })
         try await Task.sleep(for: .microseconds(300_000))
         let restarted = Process()
         restarted.executableURL = URL(fileURLWithPath: ParleyBinary.path)

@@ -95,6 +95,26 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     }
 }
 
+/// Sends `signal` to `pid` the moment `condition` holds, polling it every millisecond on a
+/// thread of its own: a round of pds-02 takes ~0.3 s, less than other suites' CPU-bound tests
+/// can keep the shared pool busy, so a poll there could see the condition only after the round
+/// had ended. False if the condition did not hold within `timeout` or the signal failed.
+func signal(_ signal: Int32, to pid: pid_t, when condition: @escaping @Sendable () -> Bool, timeout: Duration = .seconds(60)) async -> Bool {
+    await offThePool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return kill(pid, signal) == 0 }
+            usleep(1000)
+        }
+        return false
+    }
+}
+
+/// Lines in a run's convergence log so far (one per finished iteration).
+func loggedIterations(_ run: String) -> Int {
+    ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
+}
+
 /// `parley round start` over the network as the federation's coordinator.
 func roundArguments(_ federation: LocalFederation, method: String, out: String) -> [String] {
     [

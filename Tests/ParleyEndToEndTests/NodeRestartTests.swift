@@ -30,14 +30,8 @@ import Glibc
         try coordinator.run()
 
         // Wait for iteration 3 in the coordinator's log, then kill the node outright.
-        var iterations = 0
-        for _ in 0..<2000 where iterations < 3 {
-            iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
-            try await Task.sleep(for: .microseconds(5_000))
-        }
-        #expect(iterations >= 3)
         let pid = try #require(nodes.processIdentifiers[victim])
-        #expect(kill(pid, SIGKILL) == 0)
+        #expect(await signal(SIGKILL, to: pid) { loggedIterations(run) >= 3 })
         try await Task.sleep(for: .microseconds(300_000))
 
         // The same node, same configuration, started again.
@@ -87,13 +81,8 @@ import Glibc
         coordinator.standardOutput = FileHandle.nullDevice
         coordinator.standardError = FileHandle.nullDevice
         try coordinator.run()
-        var iterations = 0
-        for _ in 0..<2000 where iterations < 2 {
-            iterations = ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
-            try await Task.sleep(for: .microseconds(5_000))
-        }
         let pid = try #require(nodes.processIdentifiers[victim])
-        #expect(kill(pid, SIGKILL) == 0)
+        #expect(await signal(SIGKILL, to: pid) { loggedIterations(run) >= 2 })
         for _ in 0..<1200 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
         #expect(!coordinator.isRunning)
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
