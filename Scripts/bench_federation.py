@@ -54,14 +54,18 @@ def main():
     args = parser.parse_args()
     parley = os.path.abspath(args.parley)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    cores = os.cpu_count() or 1
     lines = [
         f"Measured {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, {datetime.date.today().isoformat()}, "
         f"Parley {commit}; the median of {args.repeat} rounds of each kind, interleaved, with the central solve in the same run. Distributed: one `parley node` process per partner and the "
         "coordinator on 127.0.0.1, TLS 1.3 with mutual authentication (`parley demo`); round seconds exclude start-up "
-        "and connecting. In process: `parley round start --local`. Central: `parley solve` (CLP dual simplex, solve only).",
+        "and connecting. In process: `parley round start --local`. Central: `parley solve` (CLP dual simplex, solve only). "
+        "CPU s: `cpu_seconds` of each round's summary (the coordinator process over the round; with --local, the partners "
+        "too) plus, distributed, every node's CPU from connecting to its plan receipt (`parley demo`'s resources.json). "
+        "CPU floor: distributed CPU s ÷ cores, the least wall time those seconds of work can take on this machine.",
         "",
-        "| instance | partners | iterations (dist / local) | distributed s | in-process s | central s | distributed ÷ in-process | distributed ÷ central | bytes per iteration (sent + received) | node peak RSS MiB (max) | coordinator peak RSS MiB |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        f"| instance | partners | iterations (dist / local) | distributed s | in-process s | central s | distributed ÷ in-process | distributed ÷ central | bytes per iteration (sent + received) | node peak RSS MiB (max) | coordinator peak RSS MiB | CPU s distributed (coordinator + nodes) | CPU s in process | CPU floor s ({cores} cores) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     verdicts = []
     with tempfile.TemporaryDirectory(prefix="parley-bench-fed-") as work:
@@ -72,17 +76,24 @@ def main():
             per_iter = (remote.get("bytes_sent", 0) + remote.get("bytes_received", 0)) / max(1, remote["iterations"])
             node_peak = max(res["node_peak_kib"].values()) / 1024
             coord_peak = res["coordinator_peak_kib"] / 1024
+            node_cpu = sum(res.get("node_cpu_seconds", {}).values())
+            dist_cpu = remote.get("cpu_seconds", 0) + node_cpu
+            local_cpu = local.get("cpu_seconds", 0)
             lines.append(
                 f"| {name} | {len(remote['partners'])} | {remote['iterations']} / {local['iterations']} | "
                 f"{remote['seconds']:.3f} | {local['seconds']:.3f} | {central['solve_seconds']:.3f} | "
-                f"{ratio_local:.2f}x | {ratio_central:.1f}x | {per_iter:,.0f} | {node_peak:.1f} | {coord_peak:.1f} |")
-            verdicts.append((name, ratio_local, node_peak, coord_peak))
+                f"{ratio_local:.2f}x | {ratio_central:.1f}x | {per_iter:,.0f} | {node_peak:.1f} | {coord_peak:.1f} | "
+                f"{dist_cpu:.3f} ({remote.get('cpu_seconds', 0):.3f} + {node_cpu:.3f}) | {local_cpu:.3f} | {dist_cpu / cores:.3f} |")
+            verdicts.append((name, ratio_local, node_peak, coord_peak, dist_cpu / max(local_cpu, 1e-9), dist_cpu / cores / remote["seconds"]))
     lines.append("")
-    for name, ratio, node, coord in verdicts:
+    for name, ratio, node, coord, cpu_ratio, busy in verdicts:
         lines.append(
             f"- {name}: distributed ≤ 1.5× in-process **{'met' if ratio <= 1.5 else 'NOT met'}** ({ratio:.2f}×); "
             f"node RSS ≤ 64 MiB **{'met' if node <= 64 else 'NOT met'}** ({node:.1f}); "
-            f"coordinator ≤ 256 MiB **{'met' if coord <= 256 else 'NOT met'}** ({coord:.1f}).")
+            f"coordinator ≤ 256 MiB **{'met' if coord <= 256 else 'NOT met'}** ({coord:.1f}). "
+            f"The distributed round used {cpu_ratio:.1f}× the in-process round's CPU; that CPU ÷ {cores} cores is "
+            f"{busy:.0%} of its wall time (node CPU counted from connecting to the plan receipt, a little more than "
+            f"the round), so on this machine the distributed round is {'CPU-bound' if busy >= 0.8 else 'not CPU-bound'}.")
     text = "\n".join(lines)
     body = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
     block = f"{BEGIN}\n{text}\n{END}"

@@ -60,6 +60,7 @@ struct RoundRunner: Sendable {
         }
         var result: RoundResult
         var instruction: [PlanInstruction.Kind]? = nil
+        let cpuAtStart = ProcessCPU.seconds()
         switch self.method {
         case .dw:
             let writer = checkpoints ? try CheckpointWriter(runDirectory: outputDirectory, resumed: resume) : nil
@@ -91,6 +92,9 @@ struct RoundRunner: Sendable {
             await writer?.flush()
             if result.status == .converged { instruction = Array(repeating: .lastIterate, count: partners.count) }
         }
+        // This process's CPU time over the round (the plan instructions excepted, as `seconds`):
+        // the coordinator's own, plus the partners' with --local.
+        let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
         if let deadline { result = deadline.settle(result) }
         log.sync()
         if let instruction {
@@ -126,6 +130,7 @@ struct RoundRunner: Sendable {
             ("gap", JSONText.number(result.gap)),
             ("iterations", "\(result.iterations)"),
             ("seconds", JSONText.number(result.seconds)),
+            ("cpu_seconds", JSONText.number(cpuSeconds)),
             ("partners", "[" + partners.map { JSONText.string($0.name) }.joined(separator: ", ") + "]"),
             ("message", JSONText.string(result.message)),
             ("partner", JSONText.string(result.partner)),
@@ -227,5 +232,15 @@ private final class WarnOnce: @unchecked Sendable {
             return !said
         }
         if first { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+    }
+}
+
+/// CPU time (user + system, all threads) this process has used.
+enum ProcessCPU {
+    static func seconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        func value(_ t: timeval) -> Double { Double(t.tv_sec) + 1e-6 * Double(t.tv_usec) }
+        return value(usage.ru_utime) + value(usage.ru_stime)
     }
 }

@@ -84,9 +84,11 @@ struct Demo: AsyncParsableCommand {
             print(line)
             fflush(nil)
         }
+        let nodeCPUBefore = Self.cpuSeconds(of: nodes)
         let result = try await round.run()
         print("")
-        try Self.writePeakMemory(nodes: nodes, to: "\(out)/resources.json")
+        let nodeCPU = Self.cpuSeconds(of: nodes).merging(nodeCPUBefore) { after, before in after - before }
+        try Self.writeResources(nodes: nodes, nodeCPU: nodeCPU, to: "\(out)/resources.json")
         try ConvergencePlot(report: try ConvergenceReport.load(runDirectory: run)).write(to: "\(run)/convergence.svg")
 
         // The same chain solved as one model: what a central planner who saw everything would find.
@@ -116,9 +118,24 @@ struct Demo: AsyncParsableCommand {
         }
     }
 
-    /// Peak resident memory (VmHWM) of the coordinator (this process) and of each node, in KiB, for
-    /// the benchmark: taken before the nodes stop.
-    static func writePeakMemory(nodes: RunningNodes, to path: String) throws {
+    /// CPU time each node's threads have used so far (the first field of each thread's
+    /// /proc/PID/task/TID/schedstat: nanoseconds on a CPU; a thread that ended meanwhile is
+    /// not counted, so this errs low).
+    static func cpuSeconds(of nodes: RunningNodes) -> [String: Double] {
+        nodes.processIdentifiers.compactMapValues { pid in
+            guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
+            let nanoseconds = threads.reduce(0.0) { total, thread in
+                let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/schedstat", encoding: .utf8)) ?? ""
+                return total + (text.split(separator: " ").first.flatMap { Double($0) } ?? 0)
+            }
+            return nanoseconds / 1e9
+        }
+    }
+
+    /// For the benchmark, taken before the nodes stop: peak resident memory (VmHWM) of the
+    /// coordinator (this process) and of each node, in KiB, and each node's CPU seconds over the
+    /// round (from connecting to its plan receipt).
+    static func writeResources(nodes: RunningNodes, nodeCPU: [String: Double], to path: String) throws {
         func peak(_ pid: String) -> Int {
             guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
                 let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
@@ -126,7 +143,9 @@ struct Demo: AsyncParsableCommand {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
         }
         let entries = nodes.processIdentifiers.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(peak("\($0.value)"))" }
-        let text = "{\"coordinator_peak_kib\": \(peak("self")), \"node_peak_kib\": {\(entries.joined(separator: ", "))}}\n"
+        let cpu = nodeCPU.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(JSONText.number($0.value))" }
+        let text = "{\"coordinator_peak_kib\": \(peak("self")), \"node_peak_kib\": {\(entries.joined(separator: ", "))}, "
+            + "\"node_cpu_seconds\": {\(cpu.joined(separator: ", "))}}\n"
         try AtomicFile.write(text, to: path)
     }
 

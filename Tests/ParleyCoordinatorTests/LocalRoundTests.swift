@@ -36,6 +36,10 @@ import Testing
         #expect(summary["partners"] as? [String] == ["p01", "p02", "p03", "p04"])
         let reference = Fixtures.references.first { $0.name == "ship04l" }!.optimum
         #expect(abs((summary["objective"] as! Double) - reference) <= 1e-6 * reference)
+        // The round's CPU time: some, and no more than every core busy for the whole round.
+        let cpu = try #require(summary["cpu_seconds"] as? Double)
+        let seconds = try #require(summary["seconds"] as? Double)
+        #expect(cpu > 0 && cpu <= seconds * Double(ProcessInfo.processInfo.activeProcessorCount) + 0.05, "cpu \(cpu) s in \(seconds) s")
 
         // convergence.jsonl: one object per iteration, numbered 1...n.
         let lines = try String(contentsOfFile: "\(work)/run/convergence.jsonl", encoding: .utf8).split(separator: "\n")
