@@ -7,13 +7,15 @@ nonzeros) files under Tests/Fixtures/instances/netlib/, as listed in optima.csv.
 For each instance both solvers run as whole processes, R times each (interleaved, after
 untimed warm-up runs):
 
-    parley solve --json FILE        (objective, read_seconds, solve_seconds from its JSON)
-    clp FILE -dualsimplex           (objective from its "Optimal objective ..." line)
+    parley solve --json FILE        (objective, read_seconds, solve_seconds, cpu_seconds)
+    clp FILE -dualsimplex           (objective and `time` from its "Optimal objective ..." line)
 
 Wall time is time.perf_counter() around subprocess.run, so it includes process start-up,
 reading the file and printing. The table reports medians. "read share" is
 median(read_seconds) / (median(read_seconds) + median(solve_seconds)), i.e. Parley's
-own read time as a share of its own internal total.
+own read time as a share of its own internal total. "CPU" compares the two programs' own
+timers on one clock: user CPU from the start of main to the end of the solve (clp's `time` is
+CoinCpuTime since it started, the import included; Parley's `cpu_seconds` is the same).
 
 The table is printed to stdout and written into --out between the markers
 <!-- bench_solve:begin --> and <!-- bench_solve:end -->; the rest of that file is left
@@ -57,9 +59,9 @@ DEFAULT_INSTANCES = REPO_ROOT / "Tests" / "Fixtures" / "instances"
 # "Optimal objective -464.7531429 - 5 iterations time 0.002, Presolve 0.00"
 CLP_OPTIMAL = re.compile(
     r"^Optimal objective\s+(?P<obj>\S+)\s+-\s+(?P<iters>\d+)\s+iterations", re.MULTILINE)
-# "Model was imported from ./x.mps in 0.010424 seconds"
-CLP_IMPORTED = re.compile(r"^Model was imported from .* in (?P<secs>\S+) seconds", re.MULTILINE)
-# "... - 794 iterations time 0.042, Presolve 0.03" (clp's own solve timer, 1 ms resolution)
+# "... - 794 iterations time 0.042, Presolve 0.03": clp's own timer, user CPU (CoinCpuTime) since
+# it started, the import included (importing a model twice adds the second import to it), 1 ms
+# resolution
 CLP_SOLVE_TIME = re.compile(r"iterations time (?P<secs>[0-9.eE+-]+)", re.MULTILINE)
 CLP_VERSION = re.compile(r"^Coin LP version\s+(\S+?),?\s", re.MULTILINE)
 
@@ -94,11 +96,11 @@ class Result:
     parley_read: list[float] = field(default_factory=list)
     parley_solve: list[float] = field(default_factory=list)
     parley_wall: list[float] = field(default_factory=list)
+    parley_cpu: list[float] = field(default_factory=list)
     clp_objective: float | None = None
     clp_iterations: int | None = None
     clp_wall: list[float] = field(default_factory=list)
-    clp_read: list[float] = field(default_factory=list)
-    clp_solve: list[float] = field(default_factory=list)
+    clp_cpu: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -172,8 +174,8 @@ def run_parley(parley: str, path: Path, env: dict[str, str], timeout: float) -> 
 def run_clp(clp: str, path: Path, env: dict[str, str], timeout: float) -> tuple[float, float, int, str]:
     """One `clp FILE -dualsimplex` run: (wall seconds, objective, iterations, full output).
 
-    clp's own timers (import seconds, solve seconds) are read from the output by
-    `clp_own_times`."""
+    clp's own timer (user CPU from its start to the end of the solve) is read from the output by
+    `clp_cpu_time`."""
     wall, done = timed_run([clp, str(path), "-dualsimplex"], env, timeout)
     output = done.stdout + done.stderr
     match = CLP_OPTIMAL.search(output)
@@ -183,12 +185,10 @@ def run_clp(clp: str, path: Path, env: dict[str, str], timeout: float) -> tuple[
     return wall, float(match["obj"]), int(match["iters"]), output
 
 
-def clp_own_times(output: str) -> tuple[float, float] | None:
-    """(import seconds, solve seconds) as clp prints them, or None if it did not."""
-    imported, solved = CLP_IMPORTED.search(output), CLP_SOLVE_TIME.search(output)
-    if imported is None or solved is None:
-        return None
-    return float(imported["secs"]), float(solved["secs"])
+def clp_cpu_time(output: str) -> float | None:
+    """clp's `time`: user CPU seconds from its start to the end of the solve, or None."""
+    solved = CLP_SOLVE_TIME.search(output)
+    return None if solved is None else float(solved["secs"])
 
 
 def bench_instance(instance: Instance, args: argparse.Namespace,
@@ -203,6 +203,8 @@ def bench_instance(instance: Instance, args: argparse.Namespace,
                 result.parley_wall.append(wall)
                 result.parley_read.append(float(report["read_seconds"]))
                 result.parley_solve.append(float(report["solve_seconds"]))
+                if "cpu_seconds" in report:
+                    result.parley_cpu.append(float(report["cpu_seconds"]))
             result.parley_objective = float(report["objective"])
             result.parley_iterations = int(report["iterations"])
             result.parley_size = (int(report["rows"]), int(report["columns"]), int(report["nonzeros"]))
@@ -213,10 +215,9 @@ def bench_instance(instance: Instance, args: argparse.Namespace,
             wall, objective, iterations, output = run_clp(args.clp, instance.path, clp_env, args.timeout)
             if timed:
                 result.clp_wall.append(wall)
-                own = clp_own_times(output)
+                own = clp_cpu_time(output)
                 if own is not None:
-                    result.clp_read.append(own[0])
-                    result.clp_solve.append(own[1])
+                    result.clp_cpu.append(own)
             result.clp_objective = objective
             result.clp_iterations = iterations
         except BenchError as exc:
@@ -301,24 +302,19 @@ def wall_ratio(result: Result) -> float | None:
 
 
 def own_ratio(result: Result) -> float | None:
-    """Parley's read + solve over clp's import + solve, each by its own timers."""
-    parts = [median(result.parley_read), median(result.parley_solve),
-             median(result.clp_read), median(result.clp_solve)]
-    if any(p is None for p in parts) or parts[2] + parts[3] <= 0:
+    """Parley's CPU over clp's, each by its own timer: user CPU from the start of main to the
+    end of the solve (reading, loading and solving, and parsing the command line)."""
+    parley, clp = median(result.parley_cpu), median(result.clp_cpu)
+    if parley is None or not clp:
         return None
-    return (parts[0] + parts[1]) / (parts[2] + parts[3])
-
-
-def own_total(values_a: list[float], values_b: list[float]) -> float | None:
-    a, b = median(values_a), median(values_b)
-    return None if a is None or b is None else a + b
+    return parley / clp
 
 
 def markdown_table(results: list[Result]) -> str:
     header = ["instance", "rows", "cols", "nnz", "parley objective", "rel. error",
               "parley read ms", "parley solve ms", "read share %", "parley wall ms",
-              "clp wall ms", "parley/clp (wall)", "parley read+solve ms", "clp read+solve ms",
-              "parley/clp (read+solve)", "note"]
+              "clp wall ms", "parley/clp (wall)", "parley CPU ms", "clp CPU ms",
+              "parley/clp (CPU)", "note"]
     align = ["---"] + ["--:"] * (len(header) - 2) + ["---"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     for r in results:
@@ -332,7 +328,7 @@ def markdown_table(results: list[Result]) -> str:
             "–" if share is None else f"{share:.0f}",
             ms(median(r.parley_wall)), ms(median(r.clp_wall)),
             "–" if ratio is None else f"{ratio:.2f}",
-            ms(own_total(r.parley_read, r.parley_solve)), ms(own_total(r.clp_read, r.clp_solve)),
+            ms(median(r.parley_cpu)), ms(median(r.clp_cpu)),
             "–" if own_ratio(r) is None else f"{own_ratio(r):.2f}",
             notes(r).replace("|", "\\|"),
         ]
@@ -359,12 +355,12 @@ def own_sum_lines(complete: list[Result]) -> list[str]:
     timed = [r for r in complete if own_ratio(r) is not None]
     if not timed:
         return []
-    parley = sum(own_total(r.parley_read, r.parley_solve) for r in timed)
-    clp = sum(own_total(r.clp_read, r.clp_solve) for r in timed)
-    return ["", f"By each program's own timers (reading + solving, no process start-up), over "
-            f"{len(timed)} instances: parley {parley * 1000:.1f} ms, clp {clp * 1000:.1f} ms, "
-            f"ratio {parley / clp:.2f}. clp prints its solve time to the millisecond, so the "
-            f"per-instance ratio of the small models is coarse."]
+    parley = sum(median(r.parley_cpu) for r in timed)
+    clp = sum(median(r.clp_cpu) for r in timed)
+    return ["", f"By each program's own timer (user CPU from the start of main to the end of the "
+            f"solve: reading, loading, solving), over {len(timed)} instances: parley "
+            f"{parley * 1000:.1f} ms, clp {clp * 1000:.1f} ms, ratio {parley / clp:.2f}. clp prints "
+            f"its time to the millisecond, so the per-instance ratio of the small models is coarse."]
 
 
 def target_lines(results: list[Result], floor: tuple[float, float]) -> list[str]:
@@ -409,7 +405,7 @@ def target_lines(results: list[Result], floor: tuple[float, float]) -> list[str]
         if over:
             detail = "over on " + ", ".join(f"{name} {ratio:.2f}" for name, ratio in over)
         lines.append(f"- Parley's reading + solving within {RATIO_FLAG:g}× of the clp CLI's, each "
-                     f"by its own timers: {verdict} ({detail}).")
+                     f"by its own CPU timer: {verdict} ({detail}).")
     return lines + [""]
 
 
@@ -479,8 +475,10 @@ def section_text(results: list[Result], args: argparse.Namespace, context: dict)
         f"Measured {context['machine']}; Parley {context['revision']}, clp {context['clp_version']}. "
         f"Each cell is the median of {args.repeat} runs (after {args.warmup} warm-up run(s)). "
         "Wall times are whole processes (`parley solve --json FILE` vs `clp FILE -dualsimplex`), "
-        "including start-up, reading and printing; read/solve ms are Parley's own timers, and "
-        "read share = read / (read + solve). Rel. error is against `reference_optimum` in "
+        "including start-up, reading and printing; read/solve ms are Parley's own wall-clock timers, and "
+        "read share = read / (read + solve). CPU ms are each program's own timer, the same clock for both: "
+        "user CPU from the start of main to the end of the solve (clp's `time`, CoinCpuTime; Parley's "
+        "`cpu_seconds`). Rel. error is against `reference_optimum` in "
         "`Tests/Fixtures/instances/optima.csv`. Notes flag read share above "
         f"{READ_SHARE_FLAG:g}%, a wall ratio above {RATIO_FLAG:g}, simplex iteration counts that "
         "differ from clp's, and sizes that differ from optima.csv. Generated by `Scripts/bench_solve.py` (`make bench`).",

@@ -1,0 +1,71 @@
+import Foundation
+import ParleyTestSupport
+import Testing
+
+/// `parley solve` as a user runs it: the documented JSON keys and exit statuses, and the
+/// messages of the full command tree when the command line is wrong (the entry point parses
+/// `solve` on its own first and falls back to the tree for anything it cannot parse).
+@Suite struct SolveCommandTests {
+    @Test func jsonHasTheDocumentedKeysAndTheReferenceOptimum() async throws {
+        let run = try await ParleyBinary.run(["solve", Fixtures.path("blocks/lands3.mps"), "--json"])
+        #expect(run.status == 0, "\(run.output)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        for key in ["status", "objective", "iterations", "seconds", "rows", "columns", "read_seconds", "solve_seconds", "cpu_seconds"] {
+            #expect(object[key] != nil, "no \(key) in \(run.output)")
+        }
+        #expect(object["status"] as? String == "optimal")
+        #expect(object["rows"] as? Int == 35)
+        #expect(object["columns"] as? Int == 48)
+        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
+        let objective = try #require(object["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        let cpu = try #require(object["cpu_seconds"] as? Double)
+        #expect(cpu > 0 && cpu < 10)
+    }
+
+    @Test func exitStatusesSayWhatHappened() async throws {
+        let scratch = try Scratch("solve")
+        // x ≥ 1 by its row, x ≤ 0 by its bound.
+        let infeasible = "\(scratch.path)/infeasible.mps"
+        try """
+            NAME INFEAS
+            ROWS
+             N COST
+             G R1
+            COLUMNS
+             X COST 1.0 R1 1.0
+            RHS
+             RHS R1 1.0
+            BOUNDS
+             UP BND X 0.0
+            ENDATA
+
+            """.write(toFile: infeasible, atomically: true, encoding: .utf8)
+        let unsolvable = try await ParleyBinary.run(["solve", infeasible])
+        #expect(unsolvable.status == 2, "\(unsolvable.output)")
+        #expect(unsolvable.output.contains("status      infeasible"), "\(unsolvable.output)")
+
+        let missing = try await ParleyBinary.run(["solve", "\(scratch.path)/absent.mps"])
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("error: \(scratch.path)/absent.mps: cannot read file"), "\(missing.output)")
+
+        let limited = try await ParleyBinary.run(["solve", Fixtures.path("blocks/lands3.mps"), "--max-iterations", "1"])
+        #expect(limited.status == 3, "\(limited.output)")
+        #expect(limited.output.contains("status      iteration_limit"), "\(limited.output)")
+    }
+
+    @Test func aBadCommandLineGetsTheWholeTreesMessages() async throws {
+        let bogus = try await ParleyBinary.run(["solve", Fixtures.path("blocks/lands3.mps"), "--bogus"])
+        #expect(bogus.status == 64)
+        #expect(bogus.output.contains("Error: Unknown option '--bogus'"), "\(bogus.output)")
+        #expect(bogus.output.contains("Usage: parley solve <model>"), "\(bogus.output)")
+
+        let invalid = try await ParleyBinary.run(["solve", Fixtures.path("blocks/lands3.mps"), "--max-seconds", "0"])
+        #expect(invalid.status == 64)
+        #expect(invalid.output.contains("--max-seconds must be positive"), "\(invalid.output)")
+
+        let help = try await ParleyBinary.run(["solve", "--help"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("USAGE: parley solve <model>"), "\(help.output)")
+    }
+}
