@@ -12,7 +12,6 @@ import NIOPosix
 /// only another explicit bind can take a port in between, which the node would then report.
 public func freePorts(_ count: Int, host: String = "127.0.0.1") async throws -> [Int] {
     var channels: [any Channel] = []
-    defer { for channel in channels { channel.close(promise: nil) } }
     func bind(_ port: Int) async throws -> any Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: host, port: port).get()
     }
@@ -23,8 +22,16 @@ public func freePorts(_ count: Int, host: String = "127.0.0.1") async throws -> 
             if let channel = try? await bind(port) { channels.append(channel) }
         }
     }
-    while channels.count < count { channels.append(try await bind(0)) }
-    return channels.map { $0.localAddress?.port ?? 0 }
+    do {
+        while channels.count < count { channels.append(try await bind(0)) }
+    } catch {
+        for channel in channels { try? await channel.close() }
+        throw error
+    }
+    let ports = channels.map { $0.localAddress?.port ?? 0 }
+    // Released before returning, so whoever listens on them next finds them free.
+    for channel in channels { try? await channel.close() }
+    return ports
 }
 
 /// The kernel's range of ports for the local end of outgoing connections (Linux), if readable.
