@@ -18,19 +18,14 @@ import Glibc
         defer { nodes.stop() }
 
         let run = "\(scratch.path)/run"
-        let coordinator = Process()
-        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        coordinator.arguments = roundArguments(federation, method: "dw", out: run)
-        coordinator.standardOutput = FileHandle.nullDevice
-        coordinator.standardError = FileHandle.nullDevice
-        try coordinator.run()
+        let coordinator = try launchParley(roundArguments(federation, method: "dw", out: run))
 
         // Kill the coordinator outright once it has checkpointed iteration 3 or later.
         let killed = await signal(SIGKILL, to: coordinator.processIdentifier) {
             ((try? RunState.readCheckpoint(runDirectory: run, method: .dw))?.iteration ?? 0) >= 3
         }
         #expect(killed)
-        for _ in 0..<400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(10_000)) }
+        try await waitForExit(coordinator, seconds: 4)
         #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.json"))
         let manifest = try RunState.readManifest(runDirectory: run)
         // No node has a plan for an unfinished round.
@@ -82,17 +77,12 @@ import Glibc
         let (federation, nodes) = try await startFederation("env_aggr", scratch: scratch)
         defer { nodes.stop() }
         let run = "\(scratch.path)/run"
-        let coordinator = Process()
-        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        coordinator.arguments = roundArguments(federation, method: "admm", out: run)
-        coordinator.standardOutput = FileHandle.nullDevice
-        coordinator.standardError = FileHandle.nullDevice
-        try coordinator.run()
+        let coordinator = try launchParley(roundArguments(federation, method: "admm", out: run))
         let killed = await signal(SIGKILL, to: coordinator.processIdentifier) {
             ((try? RunState.readCheckpoint(runDirectory: run, method: .admm))?.iteration ?? 0) >= 20
         }
         #expect(killed)
-        for _ in 0..<400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(10_000)) }
+        try await waitForExit(coordinator, seconds: 4)
         #expect(!FileManager.default.fileExists(atPath: "\(run)/summary.json"))
 
         let resumed = try await ParleyBinary.run(["round", "resume", run, "--quiet"])
@@ -122,24 +112,14 @@ import Glibc
         let victim = federation.contract.partners[1].name
         let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
         let run = "\(scratch.path)/run"
-        let coordinator = Process()
-        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        coordinator.arguments = roundArguments(federation, method: "admm", out: run) + ["--partner-deadline", "60"]
-        coordinator.standardOutput = FileHandle.nullDevice
-        coordinator.standardError = FileHandle.nullDevice
-        try coordinator.run()
+        let coordinator = try launchParley(roundArguments(federation, method: "admm", out: run) + ["--partner-deadline", "60"])
         let pid = try #require(nodes.processIdentifiers[victim])
         #expect(await signal(SIGKILL, to: pid) { loggedIterations(run) >= 20 })
         try await Task.sleep(for: .microseconds(300_000))
-        let restarted = Process()
-        restarted.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        restarted.arguments = ["node", "--config", victimConfig]
-        restarted.standardOutput = FileHandle.nullDevice
-        restarted.standardError = FileHandle.nullDevice
-        try restarted.run()
+        let restarted = try launchParley(["node", "--config", victimConfig])
         defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
 
-        for _ in 0..<2400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
+        try await waitForExit(coordinator, seconds: 120)
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
         #expect(coordinator.terminationStatus == 0)
         let summary = try readSummary(run)

@@ -115,6 +115,29 @@ func loggedIterations(_ run: String) -> Int {
     ((try? String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)) ?? "").split(separator: "\n").count
 }
 
+/// Starts `parley arguments…` in the background, its output in `log` (created) or nowhere.
+func launchParley(_ arguments: [String], log: String? = nil) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+    process.arguments = arguments
+    if let log {
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardError = process.standardOutput
+    } else {
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+    }
+    try process.run()
+    return process
+}
+
+/// Waits until `process` has exited, or `seconds` have passed.
+func waitForExit(_ process: Process, seconds: Double) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+}
+
 /// `parley round start` over the network as the federation's coordinator.
 func roundArguments(_ federation: LocalFederation, method: String, out: String) -> [String] {
     [

@@ -131,7 +131,7 @@ struct NetworkCutTests {
         resume.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: resumeLog))
         resume.standardError = resume.standardOutput
         try resume.run()
-        for _ in 0..<1200 where resume.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
+        try await waitForExit(resume, seconds: 60)
         if resume.isRunning { kill(resume.processIdentifier, SIGKILL) }
         resume.waitUntilExit()
         let resumeOutput = (try? String(contentsOfFile: resumeLog, encoding: .utf8)) ?? ""

@@ -20,14 +20,8 @@ import Glibc
         let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
 
         let run = "\(scratch.path)/run"
-        let coordinator = Process()
-        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        coordinator.arguments = roundArguments(federation, method: "dw", out: run) + ["--partner-deadline", "60"]
         let coordinatorLog = "\(scratch.path)/coordinator.log"
-        _ = FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
-        coordinator.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: coordinatorLog))
-        coordinator.standardError = coordinator.standardOutput
-        try coordinator.run()
+        let coordinator = try launchParley(roundArguments(federation, method: "dw", out: run) + ["--partner-deadline", "60"], log: coordinatorLog)
 
         // Wait for iteration 3 in the coordinator's log, then kill the node outright.
         let pid = try #require(nodes.processIdentifiers[victim])
@@ -35,15 +29,10 @@ import Glibc
         try await Task.sleep(for: .microseconds(300_000))
 
         // The same node, same configuration, started again.
-        let restarted = Process()
-        restarted.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        restarted.arguments = ["node", "--config", victimConfig]
-        restarted.standardOutput = FileHandle.nullDevice
-        restarted.standardError = FileHandle.nullDevice
-        try restarted.run()
+        let restarted = try launchParley(["node", "--config", victimConfig])
         defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
 
-        for _ in 0..<2400 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
+        try await waitForExit(coordinator, seconds: 120)
         #expect(!coordinator.isRunning)
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
         #expect(coordinator.terminationStatus == 0, "\((try? String(contentsOfFile: coordinatorLog, encoding: .utf8)) ?? "")")
@@ -75,15 +64,10 @@ import Glibc
         defer { nodes.stop() }
         let victim = federation.contract.partners[5].name
         let run = "\(scratch.path)/run"
-        let coordinator = Process()
-        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        coordinator.arguments = roundArguments(federation, method: "dw", out: run) + ["--partner-deadline", "2"]
-        coordinator.standardOutput = FileHandle.nullDevice
-        coordinator.standardError = FileHandle.nullDevice
-        try coordinator.run()
+        let coordinator = try launchParley(roundArguments(federation, method: "dw", out: run) + ["--partner-deadline", "2"])
         let pid = try #require(nodes.processIdentifiers[victim])
         #expect(await signal(SIGKILL, to: pid) { loggedIterations(run) >= 2 })
-        for _ in 0..<1200 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
+        try await waitForExit(coordinator, seconds: 60)
         #expect(!coordinator.isRunning)
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
         #expect(coordinator.terminationStatus == 3)

@@ -19,20 +19,14 @@ import Glibc
         let victim = federation.contract.partners[4].name
         let pid = try #require(nodes.processIdentifiers[victim])
         let run = "\(scratch.path)/run"
-        let coordinator = Process()
-        coordinator.executableURL = URL(fileURLWithPath: ParleyBinary.path)
-        coordinator.arguments = roundArguments(federation, method: "dw", out: run) + ["--max-seconds", "8"]
         let coordinatorLog = "\(scratch.path)/coordinator.log"
-        _ = FileManager.default.createFile(atPath: coordinatorLog, contents: nil)
-        coordinator.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: coordinatorLog))
-        coordinator.standardError = coordinator.standardOutput
+        let started = Date()
+        let coordinator = try launchParley(roundArguments(federation, method: "dw", out: run) + ["--max-seconds", "8"], log: coordinatorLog)
         defer {
             kill(pid, SIGCONT)
             if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
             nodes.stop()
         }
-        let started = Date()
-        try coordinator.run()
 
         // Stopped as soon as the coordinator is connected to it: the round's first iterations
         // then wait for it, well before the time limit could end the round between iterations.
@@ -40,7 +34,7 @@ import Glibc
             try await Task.sleep(for: .milliseconds(2))
         }
         #expect(kill(pid, SIGSTOP) == 0)
-        for _ in 0..<600 where coordinator.isRunning { try await Task.sleep(for: .microseconds(50_000)) }
+        try await waitForExit(coordinator, seconds: 30)
         let took = Date().timeIntervalSince(started)
         #expect(!coordinator.isRunning)
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
