@@ -10,9 +10,10 @@ Standard library only.
 """
 import argparse, datetime, json, os, platform, subprocess, sys, tempfile
 
+from benchmarks_md import replace_block
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BLOCKS = os.path.join(ROOT, "Tests", "Fixtures", "instances", "blocks")
-BEGIN, END = "<!-- bench_federation:begin -->", "<!-- bench_federation:end -->"
 CASES = [("pds-02", None), ("ken-07", 7)]
 
 
@@ -95,17 +96,7 @@ def main():
             f"{busy:.0%} of its wall time (node CPU counted from connecting to the plan receipt, a little more than "
             f"the round), so on this machine the distributed round is {'CPU-bound' if busy >= 0.8 else 'not CPU-bound'}.")
     text = "\n".join(lines)
-    body = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in body:
-        body = body[: body.index(BEGIN)] + block + body[body.index(END) + len(END):]
-    else:
-        body = body.rstrip("\n") + "\n\n## Federation (node processes over TLS)\n\n" + block + "\n"
-    with open(args.out + ".tmp", "w") as f:
-        f.write(body)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(args.out + ".tmp", args.out)
+    replace_block(args.out, "bench_federation", "Federation (node processes over TLS)", text)
     print(text)
 
 

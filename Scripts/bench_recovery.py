@@ -12,9 +12,10 @@ Standard library only.
 """
 import argparse, datetime, json, os, platform, signal, subprocess, sys, tempfile, time
 
+from benchmarks_md import replace_block
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BLOCKS = os.path.join(ROOT, "Tests", "Fixtures", "instances", "blocks")
-BEGIN, END = "<!-- bench_recovery:begin -->", "<!-- bench_recovery:end -->"
 INSTANCE = "pds-02"
 KILL_AFTER = 3
 
@@ -151,17 +152,7 @@ def main():
         f"**{'met' if rel(calm['objective']) <= 1e-6 and rel(hit['objective']) <= 1e-6 else 'NOT met'}**.",
     ]
     text = "\n".join(lines)
-    body = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in body:
-        body = body[: body.index(BEGIN)] + block + body[body.index(END) + len(END):]
-    else:
-        body = body.rstrip("\n") + "\n\n## Recovery (a node killed mid-round)\n\n" + block + "\n"
-    with open(args.out + ".tmp", "w") as f:
-        f.write(body)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(args.out + ".tmp", args.out)
+    replace_block(args.out, "bench_recovery", "Recovery (a node killed mid-round)", text)
     print(text)
 
 

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 
+from benchmarks_md import replace_block
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INSTANCES = os.path.join(ROOT, "Tests", "Fixtures", "instances")
 CONFIGS = [
@@ -80,15 +82,7 @@ def table(rows):
 
 
 def write_section(path, text):
-    begin, end = "<!-- bench_rounds:begin -->", "<!-- bench_rounds:end -->"
-    body = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    block = f"{begin}\n{text}\n{end}"
-    if begin in body and end in body:
-        body = body[: body.index(begin)] + block + body[body.index(end) + len(end):]
-    else:
-        body = body.rstrip("\n") + "\n\n## Decomposition rounds (in process)\n\n" + block + "\n"
-    with open(path, "w") as f:
-        f.write(body)
+    replace_block(path, "bench_rounds", "Decomposition rounds (in process)", text)
 
 
 def main():

@@ -16,22 +16,11 @@ import platform
 import subprocess
 import sys
 
-BEGIN = "<!-- bench_transport:begin -->"
-END = "<!-- bench_transport:end -->"
+from benchmarks_md import replace_block
 
 
 def replace_section(path, text):
-    body = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in body and END in body:
-        body = body[: body.index(BEGIN)] + block + body[body.index(END) + len(END):]
-    else:
-        body = body.rstrip("\n") + "\n\n## Secure channel (TLS 1.3, loopback)\n\n" + block + "\n"
-    with open(path + ".tmp", "w") as f:
-        f.write(body)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(path + ".tmp", path)
+    replace_block(path, "bench_transport", "Secure channel (TLS 1.3, loopback)", text)
 
 
 def main():
