@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Decomposition benchmark for `make bench`: per block instance, iterations and wall time of
-Dantzig-Wolfe (default; without stabilization; with one price vector per partner), ADMM, and the
+Dantzig-Wolfe (default; without stabilization; with one price vector per partner), ADMM (default;
+without Anderson acceleration), and the
 centralized CLP solve, all measured in one run, written as ratios to BENCHMARKS.md between the
 markers <!-- bench_rounds:begin --> and <!-- bench_rounds:end -->.
 
@@ -25,6 +26,7 @@ CONFIGS = [
     ("dw-nostab", ["--method", "dw", "--no-stabilization"]),
     ("dw-1col", ["--method", "dw", "--prices-per-round", "1"]),
     ("admm", ["--method", "admm"]),
+    ("admm-noaccel", ["--method", "admm", "--no-acceleration"]),
 ]
 
 

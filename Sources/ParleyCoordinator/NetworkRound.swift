@@ -93,6 +93,7 @@ public struct NetworkRound: Sendable {
             partnerDeadlineSeconds: reconnect.deadline.secondsValue, heartbeatSeconds: heartbeat?.secondsValue,
             gapTolerance: dantzigWolfe.gapTolerance,
             stabilization: dantzigWolfe.stabilization, pricesPerRound: dantzigWolfe.pricesPerRound,
+            acceleration: admm.accelerationMemory > 0,
             maximumIterations: method == .dw ? dantzigWolfe.maximumIterations : admm.maximumIterations,
             maximumSeconds: { let s = method == .dw ? dantzigWolfe.maximumSeconds : admm.maximumSeconds; return s.isFinite ? s : nil }())
         try RunState.write(manifest, to: RoundManifest.path(runDirectory: outputDirectory))

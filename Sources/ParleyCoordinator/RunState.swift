@@ -23,6 +23,8 @@ public struct RoundManifest: Sendable, Equatable, Codable {
     public var gapTolerance: Double
     public var stabilization: Bool
     public var pricesPerRound: Int
+    /// ADMM's Anderson acceleration (`ADMMSettings.accelerationMemory` > 0).
+    public var acceleration: Bool
     public var maximumIterations: Int
     /// nil: no limit.
     public var maximumSeconds: Double?

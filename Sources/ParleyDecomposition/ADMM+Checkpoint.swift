@@ -3,7 +3,8 @@ import ParleyModel
 /// Everything the ADMM coordinator needs to go on after it stopped: ρ (and the one the round
 /// started with, which bounds it), the mean usages, their projections and the scaled duals, all
 /// over the linking rows and built from sums only, and the iterations so far. The partners keep
-/// their own usages by iteration (see `LocalPartner`), so nothing of theirs is in here.
+/// their own usages by iteration (see `LocalPartner`), so nothing of theirs is in here. Nor is
+/// the acceleration's history: a resumed round takes a plain step and builds it up again.
 public struct ADMMCheckpoint: Sendable, Equatable, Codable {
     public var version = 1
     public var round: String

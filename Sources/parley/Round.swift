@@ -76,6 +76,9 @@ struct Round: AsyncParsableCommand {
         @Option(help: "ADMM: initial penalty ρ (default: chosen from the partners' costs and usages).")
         var rho: Double?
 
+        @Flag(help: "ADMM: turn Anderson acceleration off.")
+        var noAcceleration = false
+
         @Flag(help: "Do not print the iteration table.")
         var quiet = false
 
@@ -107,6 +110,7 @@ struct Round: AsyncParsableCommand {
             dantzigWolfe.stabilization = !noStabilization
             dantzigWolfe.pricesPerRound = pricesPerRound
             admm.rho = rho
+            if noAcceleration { admm.accelerationMemory = 0 }
             if let maxIterations {
                 dantzigWolfe.maximumIterations = maxIterations
                 admm.maximumIterations = maxIterations
@@ -251,6 +255,7 @@ struct Round: AsyncParsableCommand {
                 var admm = ADMMSettings()
                 admm.maximumIterations = maxIterations ?? manifest.maximumIterations
                 admm.maximumSeconds = maxSeconds ?? manifest.maximumSeconds ?? .infinity
+                if !manifest.acceleration { admm.accelerationMemory = 0 }
                 var round = NetworkRound(chainPath: manifest.chain, method: method, outputDirectory: run, tls: tls)
                 round.dantzigWolfe = dantzigWolfe
                 round.admm = admm

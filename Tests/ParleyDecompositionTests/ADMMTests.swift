@@ -9,12 +9,28 @@ import Testing
 @Suite struct ADMMTests {
     static let tolerance = 1e-4
 
-    @Test(arguments: ["lands3", "airl_first", "env_aggr"])
+    /// Issue 3's target, with the default settings (Anderson acceleration on): the scenario
+    /// instances converge within 1,000 iterations. Iteration counts are deterministic: the
+    /// coordinator sums the answers in partner order.
+    @Test(arguments: ["lands3", "chem", "airl_first", "env_aggr", "fxm2_6"])
     func scenarioInstancesConverge(_ name: String) async throws {
+        try await converges(name, settings: ADMMSettings(), within: 1000)
+    }
+
+    /// Plain ADMM (acceleration off) still converges; env_aggr and lands3 take 349 and 69 iterations.
+    @Test(arguments: ["lands3", "env_aggr"])
+    func withoutAccelerationScenarioInstancesConverge(_ name: String) async throws {
+        var settings = ADMMSettings()
+        settings.accelerationMemory = 0
+        try await converges(name, settings: settings, within: 1000)
+    }
+
+    func converges(_ name: String, settings: ADMMSettings, within limit: Int) async throws {
         let chain = try SplitChain(name)
         let reference = Fixtures.references.first { $0.name == name }!.optimum
-        let result = try await ADMM().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        let result = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: chain.partners)
         #expect(result.status == .converged, "\(result.message)")
+        #expect(result.iterations <= limit, "\(result.iterations) iterations")
         let objective = try #require(result.objective)
         #expect(abs(objective - reference) <= Self.tolerance * max(1, abs(reference)), "objective \(objective) vs \(reference)")
         let last = try #require(result.history.last)
