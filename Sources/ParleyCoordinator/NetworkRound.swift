@@ -48,7 +48,7 @@ public struct NetworkRound: Sendable {
                 "\(chainPath) changed since the round started (contract \(contractHash.prefix(12))…, "
                     + "checkpoint \(resume.contractHash.prefix(12))…): a resumed round must run under the same contract")
         }
-        let round = resume?.round ?? "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
+        let round = resume?.round ?? newRoundID(chain: contract.chain)
         let context = try TLSContext(configuration: tls, role: .client)
         guard context.ownIdentity == contract.coordinator.certificateName else {
             throw TransportError(

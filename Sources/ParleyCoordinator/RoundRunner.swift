@@ -36,7 +36,7 @@ struct RoundRunner: Sendable {
         let logPath = "\(outputDirectory)/convergence.jsonl"
         if let resume { try RunState.trimLog(path: logPath, to: resume, method: method.rawValue) }
         let log = try ConvergenceLog(path: logPath, method: method.rawValue, append: resume != nil)
-        let round = self.round ?? "\(contract.chain)-\(Int(Date().timeIntervalSince1970))"
+        let round = self.round ?? newRoundID(chain: contract.chain)
         let method = method.rawValue
         let printer = printer
         let traffic = traffic
@@ -243,4 +243,13 @@ enum ProcessCPU {
         func value(_ t: timeval) -> Double { Double(t.tv_sec) + 1e-6 * Double(t.tv_usec) }
         return value(usage.ru_utime) + value(usage.ru_stime)
     }
+}
+
+/// A new round's id: the chain's name, the start time in seconds (so ids sort by start) and 32
+/// random bits. A node takes a known id for the same round resumed, so two rounds started in the
+/// same second (a script running them back to back) must not share one.
+public func newRoundID(chain: String) -> String {
+    let seconds = Int(Date().timeIntervalSince1970)
+    let suffix = String(UInt32.random(in: .min ... .max), radix: 16)
+    return "\(chain)-\(seconds)-\(String(repeating: "0", count: 8 - suffix.count))\(suffix)"
 }

@@ -71,6 +71,15 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
+    /// Round ids made in the same second differ (a node would take a repeated id for the same
+    /// round resumed), and they are safe file names of the form chain-seconds-8 hex digits.
+    @Test func roundIDsMadeTogetherDiffer() throws {
+        let ids = (0..<100).map { _ in newRoundID(chain: "pds-02") }
+        #expect(Set(ids).count == 100)
+        let pattern = try Regex("^pds-02-[0-9]{10}-[0-9a-f]{8}$")
+        #expect(ids.allSatisfy { $0.wholeMatch(of: pattern) != nil }, "\(ids.prefix(3))")
+    }
+
     @Test func missingChainNamesTheFile() async throws {
         let round = LocalRound(chainPath: "/nonexistent/chain.yaml", method: .dw, outputDirectory: "/tmp/unused")
         await #expect {

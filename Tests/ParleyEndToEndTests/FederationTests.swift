@@ -54,6 +54,14 @@ import Testing
         let objective = try #require(summary["objective"] as? Double)
         #expect(abs(objective - reference) <= 1e-4 * abs(reference), "objective \(objective) vs \(reference)")
         #expect(summary["status"] as? String == "converged")
+
+        // A second round at once, against the same nodes (most likely in the same second): a new
+        // round, not the first one's plan formed again (which every node refuses as final).
+        let again = try await ParleyBinary.run(roundArguments(federation, method: "admm", out: "\(scratch.path)/run2"))
+        #expect(again.status == 0, "\(again.output)")
+        let second = try readSummary("\(scratch.path)/run2")
+        #expect(second["status"] as? String == "converged")
+        #expect(second["round"] as? String != summary["round"] as? String)
     }
 
     /// What left each node is in its audit log, and it is only what the protocol allows: no
