@@ -51,15 +51,16 @@ public struct ADMMSettings: Sendable, Equatable {
 /// For linking row i with participants Pᵢ (Nᵢ of them), the coordinator keeps the mean usage ūᵢ,
 /// its projection z̄ᵢ onto [Lᵢ/Nᵢ, Uᵢ/Nᵢ], and the scaled dual wᵢ. Each partner minimises its own
 /// cost plus (ρ/2)‖usage − (previous usage − shift)‖² with shift = ū − z̄ + w on its rows. The
-/// residuals and ρ use only the *sums* of the partners' usages.
+/// coordinator uses only *sums* over partners (of usages, costs and inner products), so secure
+/// aggregation can replace the individual answers later without touching the algorithm.
 ///
 /// Anderson acceleration (on by default; `accelerationMemory`) treats one iteration as a map of
-/// the point (every partner's usage, z̄, w) and combines its last images into the next point. A
-/// partner still gets only a shift on its own rows, aimed so that its target is the chosen
-/// point's; the coordinator needs the individual usages for this (their inner products: sums
-/// over partners, which secure aggregation could deliver instead). An accelerated point whose
-/// residual grows is replaced by the plain step, so acceleration never holds the round back
-/// by more than that one iteration.
+/// the point (every partner's usage, z̄, w) and starts the next iteration from a combination of
+/// recent images. It needs only inner products of the iterations' residuals, which are sums of
+/// each partner's own part (it pairs its own residuals, usage − starting usage) and the
+/// coordinator's; the coordinator sends back the weights, and each partner combines its own
+/// earlier usages into its starting usage. A combination whose residual grows is replaced by the
+/// plain step, so acceleration never holds the round back by more than that one iteration.
 public struct ADMM: Sendable {
     public var settings: ADMMSettings
 
@@ -125,13 +126,12 @@ public struct ADMM: Sendable {
             var w = resume?.w ?? Array(repeating: 0.0, count: m)
             var iteration = resume?.iteration ?? 0
             let accelerated = settings.accelerationMemory > 0
-            let layout = ADMMPointLayout(partners, linkingRows: m)
-            // Every partner's last usage (what its next shift is subtracted from): zero before the
-            // first iteration, unknown after a resume until the partners answer again.
-            var last: [Double]? = resume == nil ? Array(repeating: 0, count: layout.z) : nil
             var accelerator = AndersonAcceleration(memory: max(settings.accelerationMemory, 1))
-            var point: [Double]?  // the next iteration's start when it is not the last iterate
-            var fallback: [Double]?  // the plain step an accelerated `point` replaced
+            // The coordinator's part of each recent iteration's image (ū, z̄, w after it) and of its
+            // residual (z̄ and w's change over the step), by iteration; the partners keep theirs.
+            var images: [Int: CoordinatorPart] = [:]
+            var residuals: [Int: [Double]] = [:]
+            var next: Start = .plain  // where the next iteration starts from
             var acceptedResidual = Double.infinity
             var nextAdaptation = (iteration / settings.adaptiveInterval + 1) * settings.adaptiveInterval
             var lastAdaptation = iteration
@@ -145,22 +145,30 @@ public struct ADMM: Sendable {
                             meanUsage: meanUsage, z: z, w: w, history: history))
                 }
                 iteration += 1
-                // The point this iteration starts from: the last iterate (the plain step), or the
-                // one acceleration chose. A partner subtracts its shift from its own last usage, so
-                // for a chosen point the shift is aimed at that point's target.
-                let origin = point ?? last.map { layout.point(usage: $0, z: z, w: w) }
-                let mean = point.map { layout.meanUsage($0, count: count) }
-                let requests = partners.indices.map { k in
-                    let shift: [Double]
-                    if let point, let mean, let last {
-                        let base = layout.offsets[k]
-                        shift = partners[k].linkingRows.enumerated().map { j, r in
-                            last[base + j] - (point[base + j] - (mean[r] - point[layout.z + r] + point[layout.w + r]))
-                        }
-                    } else {
-                        shift = partners[k].linkingRows.map { meanUsage[$0] - z[$0] + w[$0] }
-                    }
-                    return ADMMRequest(round: round, iteration: iteration, shift: shift, rho: rho)
+                // Where this iteration starts: the last iterate (the plain step), or a combination
+                // of recent ones that acceleration chose (or the plain step such a combination
+                // replaced). Each partner forms its own part of it from its own usages; the
+                // coordinator's part, and the shift, come from sums.
+                let from = next
+                next = .plain
+                let origin: CoordinatorPart
+                var startWeights: [ADMMRequest.Weight] = []
+                switch from {
+                case .plain:
+                    origin = CoordinatorPart(meanUsage: meanUsage, z: z, w: w)
+                case .combination(let weights):
+                    startWeights = weights.map { ADMMRequest.Weight(iteration: $0.iteration, weight: $0.weight) }
+                    origin = CoordinatorPart.combining(weights.map { (images[$0.iteration]!, $0.weight) }, rows: m)
+                case .earlier(let past):
+                    startWeights = [ADMMRequest.Weight(iteration: past, weight: 1)]
+                    origin = images[past]!
+                }
+                let products = accelerated ? accelerator.iterations + [iteration] : []
+                let requests = partners.map { p in
+                    ADMMRequest(
+                        round: round, iteration: iteration,
+                        shift: p.linkingRows.map { origin.meanUsage[$0] - origin.z[$0] + origin.w[$0] }, rho: rho,
+                        start: startWeights, products: products)
                 }
                 let partnersCopy = partners
                 let (answers, seconds) = try await forEachPartner(partners) { partner in
@@ -170,9 +178,11 @@ public struct ADMM: Sendable {
                 var cost = 0.0
                 var change = 0.0
                 var spread = 0.0
+                // Σ over partners of ⟨r, rₜ⟩ for t in `products` (nil: a partner could not say).
+                var productSums: [Double]? = products.isEmpty ? nil : Array(repeating: 0, count: products.count)
                 for (k, a) in answers.enumerated() {
                     guard a.usage.count == partners[k].linkingRows.count, a.usage.allSatisfy(\.isFinite), a.cost.isFinite,
-                        a.usageChange.isFinite, a.usageChange >= 0
+                        a.usageChange.isFinite, a.usageChange >= 0, a.residualProducts.allSatisfy(\.isFinite)
                     else {
                         throw PartnerError(partner: partners[k].name, kind: .badRequest, message: "answered an ADMM update with a malformed usage vector")
                     }
@@ -180,12 +190,15 @@ public struct ADMM: Sendable {
                     cost += a.cost
                     change += a.usageChange
                     spread += a.usage.reduce(0) { $0 + $1 * $1 }
+                    if a.residualProducts.count == products.count, let sums = productSums {
+                        productSums = zip(sums, a.residualProducts).map { $0 + $1 }
+                    } else {
+                        productSums = nil
+                    }
                 }
-                // From here on only the sums are used, and the usages themselves only by acceleration.
-                if let point {
-                    z = Array(point[layout.z..<layout.w])
-                    w = Array(point[layout.w...])
-                }
+                // From here on only the sums are used.
+                z = origin.z
+                w = origin.w
                 let previousZ = z
                 for i in 0..<m where count[i] > 0 {
                     meanUsage[i] = sum[i] / count[i]
@@ -251,24 +264,38 @@ public struct ADMM: Sendable {
                         accelerator.reset()  // a new ρ is a new map: its history says nothing
                     }
                 }
-                // Acceleration: this iteration evaluated the map at `origin`; `image` is its value.
-                let usages = answers.flatMap(\.usage)
-                defer { last = usages }
-                let plainStep = fallback  // set when `origin` was an accelerated point
-                point = nil
-                fallback = nil
-                guard accelerated, let origin, rho == record.rho else { continue }
-                let image = layout.point(usage: usages, z: z, w: w)
-                let residual = zip(image, origin).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
-                if let plainStep, residual > settings.safeguardFactor * acceptedResidual {
-                    // The accelerated point did worse than the plain step it replaced: take that step.
+                // Acceleration, from sums: this iteration's residual (every partner's usage minus
+                // its starting usage, and z̄ and w's change) as inner products with the recent ones.
+                guard accelerated else { continue }
+                images[iteration] = CoordinatorPart(meanUsage: meanUsage, z: z, w: w)
+                residuals[iteration] = zip(z + w, origin.z + origin.w).map { $0 - $1 }
+                defer {
+                    // Keep what the next iterations may combine: the window and the last iterate.
+                    let needed = Set(accelerator.iterations + [iteration - 1, iteration])
+                    images = images.filter { needed.contains($0.key) }
+                    residuals = residuals.filter { needed.contains($0.key) }
+                }
+                guard rho == record.rho, var totals = productSums else {
+                    // A new ρ is a new map (its history says nothing), and a partner that no longer
+                    // knows a residual (restarted, or after a resume) means starting over too.
                     accelerator.reset()
-                    point = plainStep
+                    continue
+                }
+                for (j, t) in products.enumerated() {
+                    totals[j] += zip(residuals[iteration]!, residuals[t]!).reduce(0) { $0 + $1.0 * $1.1 }
+                }
+                let residual = totals[products.count - 1].squareRoot()
+                if case .combination = from, residual > settings.safeguardFactor * acceptedResidual {
+                    // The combination did worse than the plain step it replaced: take that step.
+                    accelerator.reset()
+                    next = .earlier(iteration - 1)
                     continue
                 }
                 acceptedResidual = residual
-                point = accelerator.next(point: origin, image: image)
-                fallback = point == nil ? nil : image
+                accelerator.record(iteration: iteration, products: Array(totals.dropLast()), selfProduct: totals.last!)
+                if let weights = accelerator.weights() {
+                    next = .combination(Array(zip(accelerator.iterations, weights)))
+                }
             }
         } catch let error as PartnerError {
             return finish(RoundStatus(error), error.description, partner: error.partner)
@@ -276,35 +303,31 @@ public struct ADMM: Sendable {
     }
 }
 
-/// Where the parts of a point of the iteration ADMM's acceleration works on lie in one vector:
-/// every partner's usage of its own linking rows (partner k's from `offsets[k]`), then the
-/// coordinator's projections z̄ (from `z`) and scaled duals w (from `w`), over all linking rows.
-struct ADMMPointLayout: Sendable {
-    let offsets: [Int]
-    let rows: [[Int]]
-    let z: Int
-    let w: Int
+/// Where an ADMM iteration starts: the last iterate, or weights on recent iterates (acceleration).
+enum Start {
+    case plain
+    /// Acceleration's choice: weights on recent iterates.
+    case combination([(iteration: Int, weight: Double)])
+    /// The iterate after an earlier iteration: the plain step a rejected combination replaced.
+    case earlier(Int)
+}
 
-    init(_ partners: [any Partner], linkingRows m: Int) {
-        rows = partners.map(\.linkingRows)
-        var offsets: [Int] = []
-        var next = 0
-        for r in rows {
-            offsets.append(next)
-            next += r.count
+/// The coordinator's own part of an ADMM iterate: the mean usages (from sums), their
+/// projections z̄ and the scaled duals w, over the linking rows.
+struct CoordinatorPart: Sendable {
+    var meanUsage: [Double]
+    var z: [Double]
+    var w: [Double]
+
+    static func combining(_ parts: [(CoordinatorPart, Double)], rows m: Int) -> CoordinatorPart {
+        var c = CoordinatorPart(meanUsage: Array(repeating: 0, count: m), z: Array(repeating: 0, count: m), w: Array(repeating: 0, count: m))
+        for (part, weight) in parts {
+            for i in 0..<m {
+                c.meanUsage[i] += weight * part.meanUsage[i]
+                c.z[i] += weight * part.z[i]
+                c.w[i] += weight * part.w[i]
+            }
         }
-        self.offsets = offsets
-        z = next
-        w = next + m
-    }
-
-    func point(usage: [Double], z: [Double], w: [Double]) -> [Double] { usage + z + w }
-
-    /// The mean usage of each linking row over its participants.
-    func meanUsage(_ point: [Double], count: [Double]) -> [Double] {
-        var mean = [Double](repeating: 0, count: w - z)
-        for (k, rows) in rows.enumerated() { for (j, r) in rows.enumerated() { mean[r] += point[offsets[k] + j] } }
-        for r in mean.indices where count[r] > 0 { mean[r] /= count[r] }
-        return mean
+        return c
     }
 }

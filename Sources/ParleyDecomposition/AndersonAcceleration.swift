@@ -1,21 +1,25 @@
 /// Type-II Anderson acceleration of a fixed-point iteration x ← g(x) (Walker & Ni 2011), in the
 /// regularised form SCS and the accelerated Douglas–Rachford methods use (Fu, Zhang & Boyd 2020):
-/// from the last `memory` differences of the images, ΔG, and of the residuals f = g(x) − x, ΔF,
+/// from the residuals fₜ = g(xₜ) − xₜ of the last evaluations t₀ … tₙ,
 ///
-///     γ = argmin ‖f_k − ΔF γ‖² + λ‖γ‖²,   x_{k+1} = g(x_k) − ΔG γ.
+///     γ = argmin ‖fₙ − Σⱼ γⱼ (fⱼ₊₁ − fⱼ)‖² + λ‖γ‖²,   x_next = g(xₙ) − Σⱼ γⱼ (g(xⱼ₊₁) − g(xⱼ)).
+///
+/// It works on inner products only: the caller records each evaluation's residual as its inner
+/// products with the earlier ones, and gets back weights on the earlier *images* g(xₜ), which
+/// sum to 1. So the vectors themselves may be spread over parties who each add up their own
+/// part of every inner product (ADMM's partners), and only the sums are needed here.
 ///
 /// It only proposes points; the caller evaluates g there, keeps a step only when its residual does
 /// not grow (the safeguard), and calls `reset()` whenever g itself changes (ADMM's ρ).
 struct AndersonAcceleration: Sendable {
     /// How many past differences enter the least-squares problem.
     let memory: Int
-    /// λ relative to the squared size of ΔF, so that nearly parallel differences stay solvable.
+    /// λ relative to the size of the differences, so that nearly parallel ones stay solvable.
     let regularization: Double
-
-    private var lastImage: [Double]?
-    private var lastResidual: [Double]?
-    private var imageChanges: [[Double]] = []
-    private var residualChanges: [[Double]] = []
+    /// The evaluations recorded since the last reset, oldest first (at most `memory` + 1).
+    private(set) var iterations: [Int] = []
+    /// gram[a][b] = ⟨f_a, f_b⟩ over `iterations`.
+    private var gram: [[Double]] = []
 
     init(memory: Int, regularization: Double = 1e-10) {
         precondition(memory >= 1)
@@ -23,76 +27,77 @@ struct AndersonAcceleration: Sendable {
         self.regularization = regularization
     }
 
-    /// Forgets every past step: the next `next` returns nil (take the plain step).
+    /// Forgets every past evaluation.
     mutating func reset() {
-        lastImage = nil
-        lastResidual = nil
-        imageChanges.removeAll()
-        residualChanges.removeAll()
+        iterations.removeAll()
+        gram.removeAll()
     }
 
-    /// Records g(x) at x and returns the accelerated next point, or nil when there is no history
-    /// yet or the least-squares problem cannot be solved: then g(x) itself is the next point.
-    mutating func next(point x: [Double], image g: [Double]) -> [Double]? {
-        precondition(x.count == g.count)
-        let f = zip(g, x).map { $0 - $1 }
-        defer {
-            lastImage = g
-            lastResidual = f
+    /// Records evaluation `iteration`, whose residual has inner products `products` with the
+    /// residuals of `iterations` (in that order) and `selfProduct` with itself.
+    mutating func record(iteration: Int, products: [Double], selfProduct: Double) {
+        precondition(products.count == iterations.count)
+        for (a, p) in products.enumerated() { gram[a].append(p) }
+        gram.append(products + [selfProduct])
+        iterations.append(iteration)
+        if iterations.count > memory + 1 {
+            iterations.removeFirst()
+            gram.removeFirst()
+            for a in gram.indices { gram[a].removeFirst() }
         }
-        guard let lastImage, let lastResidual else { return nil }
-        imageChanges.append(zip(g, lastImage).map { $0 - $1 })
-        residualChanges.append(zip(f, lastResidual).map { $0 - $1 })
-        if imageChanges.count > memory {
-            imageChanges.removeFirst()
-            residualChanges.removeFirst()
-        }
-        guard let gamma = Self.leastSquares(residualChanges, f, regularization: regularization) else { return nil }
-        var next = g
-        for (j, change) in imageChanges.enumerated() where gamma[j] != 0 {
-            for i in next.indices { next[i] -= gamma[j] * change[i] }
-        }
-        return next.allSatisfy(\.isFinite) ? next : nil
     }
 
-    /// argmin ‖b − Σⱼ γⱼ aⱼ‖² + λ‖γ‖², λ = `regularization` × Σⱼ‖aⱼ‖², by Cholesky on the normal
-    /// equations (at most `memory` unknowns); nil when they are singular up to rounding.
-    static func leastSquares(_ columns: [[Double]], _ b: [Double], regularization: Double) -> [Double]? {
-        let n = columns.count
-        guard n > 0 else { return nil }
-        func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
-        var gram = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
-        var scale = 0.0
-        for i in 0..<n {
-            for j in 0...i {
-                gram[i][j] = dot(columns[i], columns[j])
-                gram[j][i] = gram[i][j]
-            }
-            scale += gram[i][i]
-        }
-        guard scale > 0, scale.isFinite else { return nil }
-        for i in 0..<n { gram[i][i] += regularization * scale }
-        var rhs = columns.map { dot($0, b) }
-        // In place: the lower triangle becomes L with LLᵀ = gram.
+    /// Weights on the images of `iterations` (summing to 1) that make the next point, or nil
+    /// when fewer than two evaluations are recorded or the least-squares problem is singular:
+    /// then the last image itself is the next point.
+    func weights() -> [Double]? {
+        let n = iterations.count - 1
+        guard n >= 1 else { return nil }
+        // Differences Δⱼ = fⱼ₊₁ − fⱼ: their Gram matrix and their products with the last residual.
+        func g(_ a: Int, _ b: Int) -> Double { gram[a][b] }
+        var normal = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         for j in 0..<n {
-            var d = gram[j][j]
-            for k in 0..<j { d -= gram[j][k] * gram[j][k] }
+            for l in 0..<n { normal[j][l] = g(j + 1, l + 1) - g(j + 1, l) - g(j, l + 1) + g(j, l) }
+        }
+        let rhs = (0..<n).map { g($0 + 1, n) - g($0, n) }
+        guard let gamma = Self.solve(normal, rhs, regularization: regularization) else { return nil }
+        var weights = [Double](repeating: 0, count: n + 1)
+        weights[n] = 1 - gamma[n - 1]
+        weights[0] += gamma[0]
+        for j in 1..<n { weights[j] += gamma[j] - gamma[j - 1] }
+        return weights.allSatisfy(\.isFinite) ? weights : nil
+    }
+
+    /// (A + λI) γ = b for a symmetric positive semi-definite A, λ = `regularization` × trace(A),
+    /// by Cholesky (at most `memory` unknowns); nil when singular up to rounding.
+    static func solve(_ a: [[Double]], _ b: [Double], regularization: Double) -> [Double]? {
+        let n = b.count
+        guard n > 0, a.count == n else { return nil }
+        var l = a
+        let scale = (0..<n).reduce(0) { $0 + a[$1][$1] }
+        guard scale > 0, scale.isFinite else { return nil }
+        for i in 0..<n { l[i][i] += regularization * scale }
+        // In place: the lower triangle becomes L with LLᵀ = A + λI.
+        for j in 0..<n {
+            var d = l[j][j]
+            for k in 0..<j { d -= l[j][k] * l[j][k] }
             guard d > 1e-14 * scale else { return nil }  // singular, up to rounding
-            gram[j][j] = d.squareRoot()
+            l[j][j] = d.squareRoot()
             for i in (j + 1)..<n {
-                var s = gram[i][j]
-                for k in 0..<j { s -= gram[i][k] * gram[j][k] }
-                gram[i][j] = s / gram[j][j]
+                var s = l[i][j]
+                for k in 0..<j { s -= l[i][k] * l[j][k] }
+                l[i][j] = s / l[j][j]
             }
         }
+        var x = b
         for i in 0..<n {
-            for k in 0..<i { rhs[i] -= gram[i][k] * rhs[k] }
-            rhs[i] /= gram[i][i]
+            for k in 0..<i { x[i] -= l[i][k] * x[k] }
+            x[i] /= l[i][i]
         }
         for i in stride(from: n - 1, through: 0, by: -1) {
-            for k in (i + 1)..<n { rhs[i] -= gram[k][i] * rhs[k] }
-            rhs[i] /= gram[i][i]
+            for k in (i + 1)..<n { x[i] -= l[k][i] * x[k] }
+            x[i] /= l[i][i]
         }
-        return rhs.allSatisfy(\.isFinite) ? rhs : nil
+        return x.allSatisfy(\.isFinite) ? x : nil
     }
 }

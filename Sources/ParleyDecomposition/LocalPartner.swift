@@ -24,8 +24,11 @@ public actor LocalPartner: Partner {
     /// connection, or from a coordinator resumed from an older checkpoint — starts from the usage
     /// it started from the first time, and gets the same answer.
     private var admmUsage: [Int: [Double]] = [:]
+    /// ADMM: each recent iteration's residual, usage − starting usage (for the inner products an
+    /// accelerated coordinator asks for); kept like `admmUsage`.
+    private var admmResidual: [Int: [Double]] = [:]
     /// How many past iterations `admmUsage` keeps (a resumed coordinator is at most a couple of
-    /// iterations behind the partners).
+    /// iterations behind the partners, and acceleration looks back at most ~10).
     static let admmHistory = 32
     private var finalPlan: [Double]?
     private let settings: SolverSettings
@@ -226,18 +229,26 @@ public actor LocalPartner: Partner {
             admmRho = request.rho
         }
         let solver = admm!
-        let previous: [Double]
-        if request.iteration <= 1 {
-            previous = Array(repeating: 0, count: m)
-        } else if let known = admmUsage[request.iteration - 1] {
-            previous = known
-        } else {
+        func known(_ iteration: Int, _ relation: String = "follows") throws(PartnerError) -> [Double] {
+            if iteration < 1 { return Array(repeating: 0, count: m) }
+            if let usage = admmUsage[iteration] { return usage }
             throw PartnerError(
                 partner: name, kind: .badRequest,
-                message: "ADMM iteration \(request.iteration) of round \(request.round) follows iteration \(request.iteration - 1), "
+                message: "ADMM iteration \(request.iteration) of round \(request.round) \(relation) iteration \(iteration), "
                     + "which this partner did not take part in (it knows \(admmUsage.keys.sorted().map(String.init).joined(separator: ", ")))")
         }
-        let target = zip(previous, request.shift).map { $0 - $1 }
+        let previous = try known(request.iteration - 1)
+        var start = previous
+        if !request.start.isEmpty {
+            guard request.start.allSatisfy({ $0.weight.isFinite }) else {
+                throw PartnerError(partner: name, kind: .badRequest, message: "starting weights must be finite")
+            }
+            start = Array(repeating: 0, count: m)
+            for term in request.start {
+                for (r, u) in try known(term.iteration, "starts from").enumerated() { start[r] += term.weight * u }
+            }
+        }
+        let target = zip(start, request.shift).map { $0 - $1 }
         let pull = problem.linking.multiplyTransposed(target)
         try solver.setObjective((0..<base.columnCount).map { base.objective[$0] - request.rho * pull[$0] })
         let result = solver.solve()
@@ -246,11 +257,30 @@ public actor LocalPartner: Partner {
             throw PartnerError(partner: name, kind: .solverFailure, message: "ADMM update stopped: \(result.status.rawValue)")
         }
         let usage = problem.linking.multiply(result.primal)
+        let residual = zip(usage, start).map { $0 - $1 }
         lastIterate = result.primal
-        admmUsage[request.iteration] = usage
-        admmUsage = admmUsage.filter { $0.key > request.iteration - Self.admmHistory && $0.key <= request.iteration }
+        keepADMMStep(iteration: request.iteration, usage: usage, residual: residual)
+        func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
+        var products: [Double] = []
+        for t in request.products {
+            guard let other = t == request.iteration ? residual : admmResidual[t] else {
+                products = []  // forgotten (or from before a restart): the coordinator starts over
+                break
+            }
+            products.append(dot(residual, other))
+        }
         let change = zip(usage, previous).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-        return ADMMResponse(usage: usage, cost: sign * problem.program.objectiveValue(result.primal), usageChange: change)
+        return ADMMResponse(
+            usage: usage, cost: sign * problem.program.objectiveValue(result.primal), usageChange: change, residualProducts: products)
+    }
+
+    /// Remembers a step's usage and residual, forgetting old steps and any after it (a resumed
+    /// coordinator that went back a few iterations).
+    private func keepADMMStep(iteration: Int, usage: [Double], residual: [Double]?) {
+        admmUsage[iteration] = usage
+        admmUsage = admmUsage.filter { $0.key > iteration - Self.admmHistory && $0.key <= iteration }
+        admmResidual[iteration] = residual
+        admmResidual = admmResidual.filter { $0.key > iteration - Self.admmHistory && $0.key <= iteration }
     }
 
     /// Q + ρ DᵀD, each off-diagonal pair once.
@@ -323,14 +353,16 @@ extension LocalPartner {
     /// the order taken (the plan and its usage), so the next step starts where it left off and
     /// `.lastIterate` has its plan. As when answering, a step forgets any later ones (a resumed
     /// coordinator that went back a few iterations).
-    public func restoreADMMStep(iteration: Int, usage: [Double], x: [Double]) {
+    public func restoreADMMStep(iteration: Int, usage: [Double], residual: [Double]?, x: [Double]) {
         lastIterate = x
-        admmUsage[iteration] = usage
-        admmUsage = admmUsage.filter { $0.key > iteration - Self.admmHistory && $0.key <= iteration }
+        keepADMMStep(iteration: iteration, usage: usage, residual: residual)
     }
 
-    /// The plan of the ADMM step just answered (for the node to keep on disk with its usage).
-    public func lastADMMPlan() -> [Double]? { lastIterate }
+    /// The plan and residual of the ADMM step just answered (for the node to keep on disk with
+    /// its usage).
+    public func lastADMMStep(iteration: Int) -> (x: [Double], residual: [Double]?)? {
+        lastIterate.map { ($0, admmResidual[iteration]) }
+    }
 
     public func restoreProposal(id: Int, x: [Double], isRay: Bool) {
         let usage = problem.linking.multiply(x)

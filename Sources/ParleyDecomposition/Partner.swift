@@ -74,20 +74,40 @@ public struct PricingResponse: Sendable, Equatable {
 }
 
 /// One ADMM x-update: minimise cost + (ρ/2)·‖usage − target‖² over the partner's plans, where
-/// target = (own previous usage) − `shift`. Only `shift` (built from sums over all partners) and ρ
-/// are sent; the partner knows its own previous usage.
+/// target = (own starting usage) − `shift`. Only `shift` (built from sums over all partners) and ρ
+/// are sent; the partner knows its own usages. The starting usage is the partner's last one, or,
+/// when the coordinator accelerates (see `ADMM`), a combination of its own earlier ones.
 public struct ADMMRequest: Sendable, Equatable {
+    /// A weight on the partner's own usage after an earlier iteration.
+    public struct Weight: Sendable, Equatable {
+        public var iteration: Int
+        public var weight: Double
+
+        public init(iteration: Int, weight: Double) {
+            self.iteration = iteration
+            self.weight = weight
+        }
+    }
+
     public var round: String
     public var iteration: Int
     /// Aligned with the partner's `linkingRows`.
     public var shift: [Double]
     public var rho: Double
+    /// The starting usage as weights (summing to 1) on the partner's own earlier usages; empty:
+    /// its last one (the plain step).
+    public var start: [Weight]
+    /// Earlier iterations whose residuals (usage − starting usage) the answer pairs with this
+    /// one's in `residualProducts`; this iteration itself pairs the residual with itself.
+    public var products: [Int]
 
-    public init(round: String, iteration: Int, shift: [Double], rho: Double) {
+    public init(round: String, iteration: Int, shift: [Double], rho: Double, start: [Weight] = [], products: [Int] = []) {
         self.round = round
         self.iteration = iteration
         self.shift = shift
         self.rho = rho
+        self.start = start
+        self.products = products
     }
 }
 
@@ -98,11 +118,16 @@ public struct ADMMResponse: Sendable, Equatable {
     /// ‖usage − previous usage‖²: the partner's share of the dual residual (a sum over partners
     /// is all the coordinator needs of it).
     public var usageChange: Double
+    /// ⟨r, rₜ⟩ for each iteration t the request listed in `products`, r = usage − starting usage:
+    /// the partner's share of the inner products acceleration needs (again only their sum over
+    /// partners is used). Empty when it no longer knows one of those residuals.
+    public var residualProducts: [Double]
 
-    public init(usage: [Double], cost: Double, usageChange: Double) {
+    public init(usage: [Double], cost: Double, usageChange: Double, residualProducts: [Double] = []) {
         self.usage = usage
         self.cost = cost
         self.usageChange = usageChange
+        self.residualProducts = residualProducts
     }
 }
 

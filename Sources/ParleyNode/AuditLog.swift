@@ -119,7 +119,10 @@ public final class AuditLog: @unchecked Sendable {
                 ("best", "[" + response.best.map(String.init).joined(separator: ", ") + "]"),
             ]
         case .admmResponse(let response):
-            return [("usage", numbers(response.usage)), ("cost", number(response.cost)), ("usage_change", number(response.usageChange))]
+            return [
+                ("usage", numbers(response.usage)), ("cost", number(response.cost)), ("usage_change", number(response.usageChange)),
+                ("residual_products", numbers(response.residualProducts)),
+            ]
         case .planReceipt(let receipt):
             return [("usage", numbers(receipt.usage)), ("cost", number(receipt.cost))]
         case .error(let error):

@@ -217,8 +217,8 @@ public struct NodeService: Service {
                 round = request.round
                 let (partner, store) = try await state.round(request.round)
                 let response = try await partner.admmStep(request.partnerRequest)
-                if let x = await partner.lastADMMPlan() {
-                    try store.keepADMMStep(iteration: request.iteration, usage: response.usage, x: x)
+                if let step = await partner.lastADMMStep(iteration: request.iteration) {
+                    try store.keepADMMStep(iteration: request.iteration, usage: response.usage, residual: step.residual, x: step.x)
                 }
                 return (.admmResponse(WireADMMResponse(response)), round)
             case .planInstruction(let instruction):

@@ -74,7 +74,7 @@ actor NodeState {
         for proposal in kept { await partner.restoreProposal(id: proposal.id, x: proposal.x, isRay: proposal.isRay) }
         // An ADMM round: the steps it took, so the next one starts from its last usage.
         for step in try ProposalStore.loadADMMSteps(path: path, usageCount: partner.linkingRows.count) {
-            await partner.restoreADMMStep(iteration: step.iteration, usage: step.usage, x: step.x)
+            await partner.restoreADMMStep(iteration: step.iteration, usage: step.usage, residual: step.residual, x: step.x)
         }
         let store = try ProposalStore(path: path, known: kept.map(\.id))
         current = (round, partner, store)

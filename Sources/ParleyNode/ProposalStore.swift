@@ -13,7 +13,8 @@ import Glibc
 ///
 /// Binary records, because a proposal is a whole plan (thousands of doubles) and formatting them
 /// as text cost more than the pricing solve: `u64` id, `u8` kind (0 a plan, 1 a ray, 2 an ADMM
-/// step whose id is its iteration and whose values are its usage then its plan), `u32` n, then n
+/// step whose id is its iteration and whose values are its usage then its plan, 3 the same with
+/// its residual between usage and plan), `u32` n, then n
 /// little-endian IEEE-754 doubles. A torn last record (a crash mid-append) is recognisable by
 /// its short length.
 final class ProposalStore: @unchecked Sendable {
@@ -38,19 +39,31 @@ final class ProposalStore: @unchecked Sendable {
     /// The proposals in the file at `path` (none if it does not exist); a torn last record, left
     /// by a crash in the middle of an append, is ignored.
     static func load(path: String) throws -> [(id: Int, isRay: Bool, x: [Double])] {
-        try records(path: path).filter { $0.kind != admmStepKind }.map { ($0.id, $0.kind == 1, $0.values) }
+        try records(path: path).filter { $0.kind < admmStepKind }.map { ($0.id, $0.kind == 1, $0.values) }
     }
 
     /// The ADMM steps in the file at `path`, in the order taken: iteration, usage (the first
-    /// `usageCount` values) and plan (the rest).
-    static func loadADMMSteps(path: String, usageCount: Int) throws -> [(iteration: Int, usage: [Double], x: [Double])] {
-        try records(path: path).filter { $0.kind == admmStepKind && $0.values.count >= usageCount }.map {
-            ($0.id, Array($0.values[..<usageCount]), Array($0.values[usageCount...]))
+    /// `usageCount` values), residual (the next `usageCount`, in steps that have one) and plan
+    /// (the rest).
+    static func loadADMMSteps(path: String, usageCount: Int) throws -> [(iteration: Int, usage: [Double], residual: [Double]?, x: [Double])] {
+        let m = usageCount
+        return try records(path: path).compactMap { record in
+            let values = record.values
+            switch record.kind {
+            case admmStepKind where values.count >= m:
+                return (record.id, Array(values[..<m]), nil, Array(values[m...]))
+            case admmStepWithResidualKind where values.count >= 2 * m:
+                return (record.id, Array(values[..<m]), Array(values[m..<(2 * m)]), Array(values[(2 * m)...]))
+            default:
+                return nil
+            }
         }
     }
 
-    /// Record kinds: 0 a plan, 1 a ray, 2 an ADMM step (id = iteration, values = usage then plan).
+    /// Record kinds: 0 a plan, 1 a ray, 2 an ADMM step (id = iteration, values = usage then
+    /// plan), 3 an ADMM step with its residual (usage, residual, plan).
     static let admmStepKind: UInt8 = 2
+    static let admmStepWithResidualKind: UInt8 = 3
 
     private static func records(path: String) throws -> [(id: Int, kind: UInt8, values: [Double])] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
@@ -99,14 +112,16 @@ final class ProposalStore: @unchecked Sendable {
         }
     }
 
-    /// Appends an ADMM step: the partner's usage after `iteration` and its plan, so a restarted
-    /// node can take the next step from there and still form its plan.
-    func keepADMMStep(iteration: Int, usage: [Double], x: [Double]) throws {
+    /// Appends an ADMM step: the partner's usage after `iteration`, its residual (usage − starting
+    /// usage) and its plan, so a restarted node can take the next step from there, answer an
+    /// accelerated coordinator, and still form its plan.
+    func keepADMMStep(iteration: Int, usage: [Double], residual: [Double]?, x: [Double]) throws {
         var record: [UInt8] = []
         withUnsafeBytes(of: UInt64(iteration).littleEndian) { record.append(contentsOf: $0) }
-        record.append(Self.admmStepKind)
-        withUnsafeBytes(of: UInt32(usage.count + x.count).littleEndian) { record.append(contentsOf: $0) }
-        for value in usage + x {
+        record.append(residual == nil ? Self.admmStepKind : Self.admmStepWithResidualKind)
+        let values = usage + (residual ?? []) + x
+        withUnsafeBytes(of: UInt32(values.count).littleEndian) { record.append(contentsOf: $0) }
+        for value in values {
             withUnsafeBytes(of: value.bitPattern.littleEndian) { record.append(contentsOf: $0) }
         }
         try lock.withLock {

@@ -30,21 +30,26 @@ extension WirePricingResponse {
 
 extension WireADMMRequest {
     public init(_ request: ADMMRequest) {
-        self.init(round: request.round, iteration: request.iteration, shift: request.shift, rho: request.rho)
+        self.init(
+            round: request.round, iteration: request.iteration, shift: request.shift, rho: request.rho,
+            start: request.start.map { Weight(iteration: $0.iteration, weight: $0.weight) }, products: request.products)
     }
 
     public var partnerRequest: ADMMRequest {
-        ADMMRequest(round: round, iteration: iteration, shift: shift, rho: rho)
+        ADMMRequest(
+            round: round, iteration: iteration, shift: shift, rho: rho,
+            start: start.map { ADMMRequest.Weight(iteration: $0.iteration, weight: $0.weight) }, products: products)
     }
 }
 
 extension WireADMMResponse {
     public init(_ response: ADMMResponse) {
-        self.init(usage: response.usage, cost: response.cost, usageChange: response.usageChange)
+        self.init(
+            usage: response.usage, cost: response.cost, usageChange: response.usageChange, residualProducts: response.residualProducts)
     }
 
     public var partnerResponse: ADMMResponse {
-        ADMMResponse(usage: usage, cost: cost, usageChange: usageChange)
+        ADMMResponse(usage: usage, cost: cost, usageChange: usageChange, residualProducts: residualProducts)
     }
 }
 

@@ -41,10 +41,18 @@ extension WireMessage {
             writer.write(request.iteration)
             writer.write(request.rho)
             writer.write(request.shift)
+            writer.writeCount(request.start.count)
+            for term in request.start {
+                writer.write(term.iteration)
+                writer.write(term.weight)
+            }
+            writer.writeCount(request.products.count)
+            for iteration in request.products { writer.write(iteration) }
         case .admmResponse(let response):
             writer.write(response.cost)
             writer.write(response.usageChange)
             writer.write(response.usage)
+            writer.write(response.residualProducts)
         case .planInstruction(let instruction):
             writer.write(instruction.round)
             switch instruction.kind {
@@ -134,12 +142,26 @@ extension WireMessage {
             let iteration = try reader.readInt("admmRequest.iteration")
             let rho = try reader.readDouble("admmRequest.rho")
             let shift = try reader.readDoubles("admmRequest.shift")
-            message = .admmRequest(WireADMMRequest(round: round, iteration: iteration, shift: shift, rho: rho))
+            let startCount = try reader.readCount("admmRequest.start", minimumElementSize: 16)
+            var start: [WireADMMRequest.Weight] = []
+            start.reserveCapacity(startCount)
+            for _ in 0..<startCount {
+                let past = try reader.readInt("admmRequest.start[].iteration")
+                start.append(WireADMMRequest.Weight(iteration: past, weight: try reader.readDouble("admmRequest.start[].weight")))
+            }
+            let productCount = try reader.readCount("admmRequest.products", minimumElementSize: 8)
+            var products: [Int] = []
+            products.reserveCapacity(productCount)
+            for _ in 0..<productCount { products.append(try reader.readInt("admmRequest.products[]")) }
+            message = .admmRequest(
+                WireADMMRequest(round: round, iteration: iteration, shift: shift, rho: rho, start: start, products: products))
         case .admmResponse:
             let cost = try reader.readDouble("admmResponse.cost")
             let usageChange = try reader.readDouble("admmResponse.usageChange")
             let usage = try reader.readDoubles("admmResponse.usage")
-            message = .admmResponse(WireADMMResponse(usage: usage, cost: cost, usageChange: usageChange))
+            let residualProducts = try reader.readDoubles("admmResponse.residualProducts")
+            message = .admmResponse(
+                WireADMMResponse(usage: usage, cost: cost, usageChange: usageChange, residualProducts: residualProducts))
         case .planInstruction:
             let round = try reader.readString("planInstruction.round")
             let tag = try reader.readUInt8("planInstruction.kind")

@@ -129,6 +129,44 @@ import Testing
         _ = first
     }
 
+    /// A step that starts from weights on the partner's own earlier usages: weight 1 on its last
+    /// one is the plain step; the residual products pair this step's residual with earlier ones;
+    /// a start from an iteration it never took is refused by name.
+    @Test func anADMMStepStartsFromACombinationOfThePartnersOwnUsages() async throws {
+        let (work, chain) = try Self.split("lands3")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (_, partners) = try LocalRound.loadPartners(chainPath: chain)
+        let partner = partners[0]
+        let m = partner.linkingRows.count
+        let shift = Array(repeating: 0.25, count: m)
+        let first = try await partner.admmStep(ADMMRequest(round: "r", iteration: 1, shift: Array(repeating: 0.5, count: m), rho: 2))
+        let plain = try await partner.admmStep(ADMMRequest(round: "r", iteration: 2, shift: shift, rho: 2, products: [1, 2]))
+        let same = try await partner.admmStep(
+            ADMMRequest(round: "r", iteration: 2, shift: shift, rho: 2, start: [.init(iteration: 1, weight: 1)], products: [1, 2]))
+        #expect(zip(plain.usage, same.usage).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($0)) })
+        // Residuals: iteration 1 started from zero, iteration 2 from iteration 1's usage.
+        let r1 = first.usage
+        let r2 = zip(plain.usage, first.usage).map { $0 - $1 }
+        func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
+        #expect(plain.residualProducts.count == 2)
+        #expect(abs(plain.residualProducts[0] - dot(r2, r1)) <= 1e-9 * max(1, abs(dot(r2, r1))))
+        #expect(abs(plain.residualProducts[1] - dot(r2, r2)) <= 1e-9 * max(1, dot(r2, r2)))
+
+        let mixed = try await partner.admmStep(
+            ADMMRequest(round: "r", iteration: 3, shift: shift, rho: 2, start: [.init(iteration: 1, weight: -0.5), .init(iteration: 2, weight: 1.5)],
+                products: [3]))
+        let start = zip(first.usage, plain.usage).map { -0.5 * $0 + 1.5 * $1 }
+        let r3 = zip(mixed.usage, start).map { $0 - $1 }
+        #expect(abs(mixed.residualProducts[0] - dot(r3, r3)) <= 1e-9 * max(1, dot(r3, r3)))
+
+        do {
+            _ = try await partner.admmStep(ADMMRequest(round: "r", iteration: 4, shift: shift, rho: 2, start: [.init(iteration: 99, weight: 1)]))
+            Issue.record("a start from an iteration the partner never took was accepted")
+        } catch let error as PartnerError {
+            #expect(error.message.hasPrefix("ADMM iteration 4 of round r starts from iteration 99, which this partner did not take part in"))
+        }
+    }
+
     @Test func aCheckpointOfAnotherRoundOrContractOrAMalformedOneIsRefused() async throws {
         let (work, chain) = try Self.split("lands3")
         defer { try? FileManager.default.removeItem(atPath: work) }

@@ -4,17 +4,18 @@ import Testing
 
 /// The accelerator on problems whose answers are known by hand.
 @Suite struct AndersonAccelerationTests {
-    /// Two orthogonal unit columns: the least-squares weights are b's coordinates, (3, −2).
-    @Test func leastSquaresOnOrthogonalColumns() throws {
-        let gamma = try #require(AndersonAcceleration.leastSquares([[1, 0, 0], [0, 1, 0]], [3, -2, 5], regularization: 0))
-        #expect(abs(gamma[0] - 3) < 1e-12 && abs(gamma[1] + 2) < 1e-12, "\(gamma)")
+    /// A = diag(1, 4), b = (3, −2): γ = (3, −0.5).
+    @Test func solvesADiagonalSystem() throws {
+        let gamma = try #require(AndersonAcceleration.solve([[1, 0], [0, 4]], [3, -2], regularization: 0))
+        #expect(abs(gamma[0] - 3) < 1e-12 && abs(gamma[1] + 0.5) < 1e-12, "\(gamma)")
     }
 
-    /// Two equal columns: singular without regularisation (nil: take the plain step); with it,
-    /// the weight is shared equally, γ₁ = γ₂ = ⟨a, b⟩ / (2‖a‖² + λ) ≈ 4 / 4 = 1 for a = (1, 1), b = (2, 2).
-    @Test func equalColumnsNeedRegularisation() throws {
-        #expect(AndersonAcceleration.leastSquares([[1, 1], [1, 1]], [2, 2], regularization: 0) == nil)
-        let gamma = try #require(AndersonAcceleration.leastSquares([[1, 1], [1, 1]], [2, 2], regularization: 1e-9))
+    /// A = [[1, 1], [1, 1]] (two equal differences): singular without regularisation (nil: take
+    /// the plain step); with λ = 1e-9 × trace the weight is shared, γ₁ = γ₂ = 2 / (2 + 2e-9) ≈ 1
+    /// for b = (2, 2).
+    @Test func equalDifferencesNeedRegularisation() throws {
+        #expect(AndersonAcceleration.solve([[1, 1], [1, 1]], [2, 2], regularization: 0) == nil)
+        let gamma = try #require(AndersonAcceleration.solve([[1, 1], [1, 1]], [2, 2], regularization: 1e-9))
         #expect(abs(gamma[0] - 1) < 1e-6 && abs(gamma[1] - 1) < 1e-6, "\(gamma)")
     }
 
@@ -22,27 +23,45 @@ import Testing
     /// chosen so that the fixed point is x* = (1, −2, 3): (I − M)x* = (0.1 + 0.1, −0.4 − 0.3,
     /// −0.05 + 0.15). M's spectral radius is near 0.96, so the plain iteration is still far
     /// away after 12 steps; on a linear map, type-II acceleration with a memory at least the
-    /// dimension is exact after a few more steps than the dimension.
-    @Test func linearMapConvergesInAFewSteps() {
+    /// dimension is exact after a few more steps than the dimension. The accelerator sees only
+    /// inner products of residuals and returns weights on images, as ADMM uses it.
+    @Test func linearMapConvergesInAFewSteps() throws {
         let m: [[Double]] = [[0.9, 0.05, 0], [0, 0.8, 0.1], [0.05, 0, 0.95]]
         let b: [Double] = [0.2, -0.7, 0.1]
         let solution: [Double] = [1, -2, 3]
         func map(_ x: [Double]) -> [Double] { (0..<3).map { i in (0..<3).reduce(b[i]) { $0 + m[i][$1] * x[$1] } } }
         func error(_ x: [Double]) -> Double { zip(x, solution).map { abs($0 - $1) }.max()! }
+        func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
 
         var accelerator = AndersonAcceleration(memory: 5, regularization: 0)
+        var images: [Int: [Double]] = [:]
+        var residuals: [Int: [Double]] = [:]
         var x: [Double] = [0, 0, 0]
         var plain: [Double] = [0, 0, 0]
-        for _ in 0..<12 {
+        for step in 1...12 {
             let image = map(x)
-            x = accelerator.next(point: x, image: image) ?? image
+            images[step] = image
+            residuals[step] = zip(image, x).map { $0 - $1 }
+            accelerator.record(
+                iteration: step, products: accelerator.iterations.map { dot(residuals[step]!, residuals[$0]!) },
+                selfProduct: dot(residuals[step]!, residuals[step]!))
+            if let weights = accelerator.weights() {
+                #expect(abs(weights.reduce(0, +) - 1) < 1e-9)
+                x = zip(accelerator.iterations, weights).reduce(into: [0, 0, 0]) { sum, term in
+                    for i in 0..<3 { sum[i] += term.1 * images[term.0]![i] }
+                }
+            } else {
+                x = image
+            }
             plain = map(plain)
         }
         #expect(error(x) < 1e-9, "accelerated \(x)")
         #expect(error(plain) > 0.1, "plain \(plain)")
+        #expect(accelerator.iterations == Array(7...12), "the window keeps memory + 1 evaluations")
 
-        // After reset() the history is gone: the next call only records.
+        // After reset() the history is gone: one evaluation gives no weights.
         accelerator.reset()
-        #expect(accelerator.next(point: x, image: map(x)) == nil)
+        accelerator.record(iteration: 13, products: [], selfProduct: 1)
+        #expect(accelerator.weights() == nil)
     }
 }

@@ -80,4 +80,44 @@ final class RecordingPartner: Partner, Sendable {
             #expect(recorder.admmResponses.withLock { $0 }.count == 20)
         }
     }
+
+    /// With acceleration, a partner also answers inner products of its residuals (usage minus
+    /// starting usage): they are functions of the usages it sent anyway, nothing more. Rebuilt
+    /// here from the transcript alone: each starting usage from the request's weights on the
+    /// partner's own earlier answers (its last answer when there are none, zero at first).
+    @Test func admmResidualProductsComeFromTheUsagesAlone() async throws {
+        let chain = try SplitChain("lands3")
+        let recorders = chain.partners.map(RecordingPartner.init)
+        var settings = ADMMSettings()
+        settings.maximumIterations = 20
+        _ = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: recorders)
+        func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
+        var accelerated = 0
+        for recorder in recorders {
+            let requests = recorder.admmRequests.withLock { $0 }
+            let responses = recorder.admmResponses.withLock { $0 }
+            let rows = recorder.linkingRows.count
+            var usage: [Int: [Double]] = [0: Array(repeating: 0, count: rows)]
+            var residual: [Int: [Double]] = [:]
+            for (request, response) in zip(requests, responses) {
+                let k = request.iteration
+                var start = usage[k - 1]!
+                if !request.start.isEmpty {
+                    accelerated += 1
+                    #expect(abs(request.start.map(\.weight).reduce(0, +) - 1) < 1e-9)
+                    #expect(request.start.allSatisfy { $0.iteration < k })
+                    start = Array(repeating: 0, count: rows)
+                    for term in request.start { for r in 0..<rows { start[r] += term.weight * usage[term.iteration]![r] } }
+                }
+                usage[k] = response.usage
+                residual[k] = zip(response.usage, start).map { $0 - $1 }
+                #expect(response.residualProducts.count == request.products.count)
+                for (t, product) in zip(request.products, response.residualProducts) {
+                    let expected = dot(residual[k]!, residual[t]!)
+                    #expect(abs(product - expected) <= 1e-9 * max(1, abs(expected)), "iteration \(k), pair \(t)")
+                }
+            }
+        }
+        #expect(accelerated > 0, "no accelerated step in 20 iterations")
+    }
 }

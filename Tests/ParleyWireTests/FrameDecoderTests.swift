@@ -7,7 +7,7 @@ import Testing
     static func frame(_ message: WireMessage) -> [UInt8] { try! FrameEncoder().encode(message) }
 
     /// A frame built by hand: length prefix computed from `rest` (version, type, body).
-    static func rawFrame(version: UInt8 = 1, type: UInt8, body: [UInt8]) -> [UInt8] {
+    static func rawFrame(version: UInt8 = WireProtocol.version, type: UInt8, body: [UInt8]) -> [UInt8] {
         let length = UInt32(2 + body.count)
         return withUnsafeBytes(of: length.bigEndian, Array.init) + [version, type] + body
     }
@@ -95,8 +95,8 @@ import Testing
 
     @Test func badVersion() {
         var frame = Self.frame(.ping(nonce: 1))
-        frame[4] = 2
-        #expect(throws: WireError.unsupportedVersion(2)) { try Self.decode(frame) }
+        frame[4] = 1  // the version before ADMM acceleration: refused, not misread
+        #expect(throws: WireError.unsupportedVersion(1)) { try Self.decode(frame) }
     }
 
     @Test func truncatedBody() {

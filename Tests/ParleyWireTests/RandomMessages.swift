@@ -26,9 +26,13 @@ enum RandomMessages {
                 WirePricingResponse(proposals: proposals, values: values, best: (0..<values.count).map { _ in int(&g) })
             )
         case .admmRequest:
-            return .admmRequest(WireADMMRequest(round: string(&g), iteration: int(&g), shift: doubles(&g), rho: double(&g)))
+            return .admmRequest(
+                WireADMMRequest(
+                    round: string(&g), iteration: int(&g), shift: doubles(&g), rho: double(&g),
+                    start: doubles(&g).map { WireADMMRequest.Weight(iteration: int(&g), weight: $0) }, products: doubles(&g).map { _ in int(&g) }))
         case .admmResponse:
-            return .admmResponse(WireADMMResponse(usage: doubles(&g), cost: double(&g), usageChange: double(&g)))
+            return .admmResponse(
+                WireADMMResponse(usage: doubles(&g), cost: double(&g), usageChange: double(&g), residualProducts: doubles(&g)))
         case .planInstruction:
             if Bool.random(using: &g) { return .planInstruction(WirePlanInstruction(round: string(&g), kind: .lastIterate)) }
             var weights: [Int: Double] = [:]

@@ -33,7 +33,12 @@ enum Samples {
         .pricingResponse(WirePricingResponse(proposals: [], values: [], best: [])),
         .admmRequest(WireADMMRequest(round: "a", iteration: 12, shift: [0.5, -0.5], rho: 10)),
         .admmRequest(WireADMMRequest(round: "", iteration: 0, shift: [], rho: negativeNaN)),
+        .admmRequest(
+            WireADMMRequest(
+                round: "b", iteration: 7, shift: [1], rho: 2, start: [.init(iteration: 5, weight: -0.25), .init(iteration: 6, weight: 1.25)],
+                products: [4, 5, 6, 7])),
         .admmResponse(WireADMMResponse(usage: awkward, cost: 99, usageChange: 1e-12)),
+        .admmResponse(WireADMMResponse(usage: [3], cost: 1, usageChange: 0, residualProducts: [0.5, -0, .greatestFiniteMagnitude])),
         .admmResponse(WireADMMResponse(usage: [], cost: -0.0, usageChange: .infinity)),
         .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([3: 0.25, -1: 0.75, 9: quietNaNWithPayload]))),
         .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([:]))),
