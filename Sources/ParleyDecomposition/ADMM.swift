@@ -129,9 +129,9 @@ public struct ADMM: Sendable {
             var accelerator = AndersonAcceleration(memory: max(settings.accelerationMemory, 1))
             // The coordinator's part of each recent iteration's image (ū, z̄, w after it) and of its
             // residual (z̄ and w's change over the step), by iteration; the partners keep theirs.
-            var images: [Int: CoordinatorPart] = [:]
+            var images: [Int: ADMMCoordinatorPart] = [:]
             var residuals: [Int: [Double]] = [:]
-            var next: Start = .plain  // where the next iteration starts from
+            var next: ADMMStart = .plain  // where the next iteration starts from
             var acceptedResidual = Double.infinity
             var nextAdaptation = (iteration / settings.adaptiveInterval + 1) * settings.adaptiveInterval
             var lastAdaptation = iteration
@@ -151,14 +151,14 @@ public struct ADMM: Sendable {
                 // coordinator's part, and the shift, come from sums.
                 let from = next
                 next = .plain
-                let origin: CoordinatorPart
+                let origin: ADMMCoordinatorPart
                 var startWeights: [ADMMRequest.Weight] = []
                 switch from {
                 case .plain:
-                    origin = CoordinatorPart(meanUsage: meanUsage, z: z, w: w)
+                    origin = ADMMCoordinatorPart(meanUsage: meanUsage, z: z, w: w)
                 case .combination(let weights):
                     startWeights = weights.map { ADMMRequest.Weight(iteration: $0.iteration, weight: $0.weight) }
-                    origin = CoordinatorPart.combining(weights.map { (images[$0.iteration]!, $0.weight) }, rows: m)
+                    origin = ADMMCoordinatorPart.combining(weights.map { (images[$0.iteration]!, $0.weight) }, rows: m)
                 case .earlier(let past):
                     startWeights = [ADMMRequest.Weight(iteration: past, weight: 1)]
                     origin = images[past]!
@@ -267,7 +267,7 @@ public struct ADMM: Sendable {
                 // Acceleration, from sums: this iteration's residual (every partner's usage minus
                 // its starting usage, and z̄ and w's change) as inner products with the recent ones.
                 guard accelerated else { continue }
-                images[iteration] = CoordinatorPart(meanUsage: meanUsage, z: z, w: w)
+                images[iteration] = ADMMCoordinatorPart(meanUsage: meanUsage, z: z, w: w)
                 residuals[iteration] = zip(z + w, origin.z + origin.w).map { $0 - $1 }
                 defer {
                     // Keep what the next iterations may combine: the window and the last iterate.
@@ -304,7 +304,7 @@ public struct ADMM: Sendable {
 }
 
 /// Where an ADMM iteration starts: the last iterate, or weights on recent iterates (acceleration).
-enum Start {
+enum ADMMStart {
     case plain
     /// Acceleration's choice: weights on recent iterates.
     case combination([(iteration: Int, weight: Double)])
@@ -314,13 +314,13 @@ enum Start {
 
 /// The coordinator's own part of an ADMM iterate: the mean usages (from sums), their
 /// projections z̄ and the scaled duals w, over the linking rows.
-struct CoordinatorPart: Sendable {
+struct ADMMCoordinatorPart: Sendable {
     var meanUsage: [Double]
     var z: [Double]
     var w: [Double]
 
-    static func combining(_ parts: [(CoordinatorPart, Double)], rows m: Int) -> CoordinatorPart {
-        var c = CoordinatorPart(meanUsage: Array(repeating: 0, count: m), z: Array(repeating: 0, count: m), w: Array(repeating: 0, count: m))
+    static func combining(_ parts: [(ADMMCoordinatorPart, Double)], rows m: Int) -> ADMMCoordinatorPart {
+        var c = ADMMCoordinatorPart(meanUsage: Array(repeating: 0, count: m), z: Array(repeating: 0, count: m), w: Array(repeating: 0, count: m))
         for (part, weight) in parts {
             for i in 0..<m {
                 c.meanUsage[i] += weight * part.meanUsage[i]
