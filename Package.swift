@@ -147,7 +147,7 @@ let package = Package(
         // Real `parley node` processes and a coordinator on loopback (builds on the executable).
         .testTarget(
             name: "ParleyEndToEndTests",
-            dependencies: ["ParleyTestSupport", "ParleyModel", "ParleyCoordinator", "ParleyTransport", "ParleyWire"],
+            dependencies: ["ParleyTestSupport", "ParleyModel", "ParleyCoordinator", "ParleyNode", "ParleyTransport", "ParleyWire"],
             path: "Tests/ParleyEndToEndTests"
         ),
         // Chains solved centrally: the worked examples under Deploy/examples against their
