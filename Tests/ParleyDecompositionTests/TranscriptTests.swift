@@ -67,13 +67,18 @@ final class RecordingPartner: Partner, Sendable {
         }
     }
 
-    @Test func admmTranscriptHoldsOnlyUsagesAndCosts() async throws {
+    /// lands3's partners, recorded through 20 ADMM iterations (default settings: accelerated).
+    func recordedADMMRound() async throws -> [RecordingPartner] {
         let chain = try SplitChain("lands3")
         let recorders = chain.partners.map(RecordingPartner.init)
         var settings = ADMMSettings()
         settings.maximumIterations = 20
         _ = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: recorders)
-        for recorder in recorders {
+        return recorders
+    }
+
+    @Test func admmTranscriptHoldsOnlyUsagesAndCosts() async throws {
+        for recorder in try await recordedADMMRound() {
             let rows = recorder.linkingRows.count
             #expect(recorder.admmRequests.withLock { $0 }.allSatisfy { $0.shift.count == rows })
             #expect(recorder.admmResponses.withLock { $0 }.allSatisfy { $0.usage.count == rows })
@@ -86,11 +91,7 @@ final class RecordingPartner: Partner, Sendable {
     /// here from the transcript alone: each starting usage from the request's weights on the
     /// partner's own earlier answers (its last answer when there are none, zero at first).
     @Test func admmResidualProductsComeFromTheUsagesAlone() async throws {
-        let chain = try SplitChain("lands3")
-        let recorders = chain.partners.map(RecordingPartner.init)
-        var settings = ADMMSettings()
-        settings.maximumIterations = 20
-        _ = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: recorders)
+        let recorders = try await recordedADMMRound()
         func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
         var accelerated = 0
         for recorder in recorders {
