@@ -114,11 +114,16 @@ import Testing
         #expect(refused.message.contains("ADMM iteration 6 of round a1 follows iteration 5, which this partner did not take part in"))
     }
 
-    @Test func aRepeatedADMMRequestGetsTheSameAnswer() async throws {
-        let (work, chain) = try Self.split("lands3")
-        defer { try? FileManager.default.removeItem(atPath: work) }
+    /// lands3's first partner, from a split in a scratch directory the caller removes.
+    static func lands3Partner() throws -> (work: String, partner: LocalPartner) {
+        let (work, chain) = try split("lands3")
         let (_, partners) = try LocalRound.loadPartners(chainPath: chain)
-        let partner = partners[0]
+        return (work, partners[0])
+    }
+
+    @Test func aRepeatedADMMRequestGetsTheSameAnswer() async throws {
+        let (work, partner) = try Self.lands3Partner()
+        defer { try? FileManager.default.removeItem(atPath: work) }
         let m = partner.linkingRows.count
         let first = try await partner.admmStep(ADMMRequest(round: "r", iteration: 1, shift: Array(repeating: 0.5, count: m), rho: 2))
         let second = try await partner.admmStep(ADMMRequest(round: "r", iteration: 2, shift: Array(repeating: -1, count: m), rho: 2))
@@ -133,10 +138,8 @@ import Testing
     /// one is the plain step; the residual products pair this step's residual with earlier ones;
     /// a start from an iteration it never took is refused by name.
     @Test func anADMMStepStartsFromACombinationOfThePartnersOwnUsages() async throws {
-        let (work, chain) = try Self.split("lands3")
+        let (work, partner) = try Self.lands3Partner()
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let (_, partners) = try LocalRound.loadPartners(chainPath: chain)
-        let partner = partners[0]
         let m = partner.linkingRows.count
         let shift = Array(repeating: 0.25, count: m)
         let first = try await partner.admmStep(ADMMRequest(round: "r", iteration: 1, shift: Array(repeating: 0.5, count: m), rho: 2))
