@@ -154,6 +154,12 @@ struct MPSParser {
     var fields: [Token] = []
     /// The same line's fields by fixed columns, when it is read that way.
     var fixedColumns: [Token] = []
+    /// Auto format, once a data line has read only in fixed columns (a name with a space): the
+    /// file keeps to the columns, so later data lines try them first and free format second,
+    /// instead of failing free format on nearly every line first (forplan's names all have
+    /// spaces: reading took 30% of its read-and-solve). Either way a line is read the one way
+    /// that parses, and a line that neither reads gets the free-format message.
+    var columnsFirst = false
     /// The column of the previous COLUMNS line, to skip the name look-up on consecutive lines.
     var lastColumn: (token: Token, index: Int)?
     var section = Section.none
@@ -257,7 +263,7 @@ struct MPSParser {
             if lineEnd > start && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             let line = start..<lineEnd
             start = end + 1
-            if direct && lineEnd > line.lowerBound && Self.isSpace(bytes[line.lowerBound]) {
+            if direct && !columnsFirst && lineEnd > line.lowerBound && Self.isSpace(bytes[line.lowerBound]) {
                 if section == .columns && columnsLine(line) { continue }
                 if section == .rows && rowsLine(line) { continue }
                 if section == .bounds && boundsLine(line) { continue }
@@ -536,6 +542,13 @@ struct MPSParser {
         guard !line.isEmpty else { return false }
         let first = bytes[line.lowerBound]
         if first == UInt8(ascii: "*") { return false }
+        if columnsFirst && Self.isSpace(first) {
+            Self.fixedFields(bytes, line, into: &fixedColumns)
+            if !fixedColumns.isEmpty, let action = try? parse(fixedColumns) {
+                try apply(action)
+                return false
+            }
+        }
         Self.split(bytes, line, into: &fields)
         if !Self.isSpace(first) {
             return try header(fields)
@@ -555,6 +568,7 @@ struct MPSParser {
                 Self.fixedFields(bytes, line, into: &fixedColumns)
                 if let action = try? parse(fixedColumns) {
                     try apply(action)
+                    columnsFirst = true
                 } else {
                     try apply(parse(fields))
                 }
@@ -568,6 +582,7 @@ struct MPSParser {
                 Self.fixedFields(bytes, line, into: &fixedColumns)
                 guard let action = try? parse(fixedColumns) else { throw freeError }
                 try apply(action)
+                columnsFirst = true
             }
         }
         return false
