@@ -54,6 +54,29 @@ import Testing
         #expect(limited.output.contains("status      iteration_limit"), "\(limited.output)")
     }
 
+    /// `make bench`'s start-up-free measure: N reads and solves in one process, each from
+    /// scratch, so every one reaches the reference in the same number of iterations.
+    @Test func benchmarkSolveRepeatsTheReadAndSolve() async throws {
+        let run = try await ParleyBinary.run(["benchmark", "solve", Fixtures.path("blocks/chem.mps"), "--repeat", "3"])
+        #expect(run.status == 0, "\(run.output)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        #expect(object["repeat"] as? Int == 3)
+        let reference = Fixtures.references.first { $0.name == "chem" }!.optimum
+        let objective = try #require(object["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        let single = try await ParleyBinary.run(["solve", Fixtures.path("blocks/chem.mps"), "--json"])
+        let once = try #require(try JSONSerialization.jsonObject(with: Data(single.output.utf8)) as? [String: Any])
+        #expect(object["iterations"] as? Int == once["iterations"] as? Int, "a repeat started warm: \(run.output)")
+        for key in ["median_read_seconds", "median_solve_seconds"] {
+            let seconds = try #require(object[key] as? Double, "no \(key) in \(run.output)")
+            #expect(seconds > 0 && seconds < 10)
+        }
+
+        let zero = try await ParleyBinary.run(["benchmark", "solve", Fixtures.path("blocks/chem.mps"), "--repeat", "0"])
+        #expect(zero.status == 64)
+        #expect(zero.output.contains("--repeat must be at least 1, got 0"), "\(zero.output)")
+    }
+
     @Test func aBadCommandLineGetsTheWholeTreesMessages() async throws {
         let bogus = try await ParleyBinary.run(["solve", Fixtures.path("blocks/lands3.mps"), "--bogus"])
         #expect(bogus.status == 64)
