@@ -132,6 +132,7 @@ extension DantzigWolfeEngine {
         for c in restored { inMaster.insert(ProposalRef(partner: c.partner, id: c.proposal.id)) }
         columns = restored
         try master.addColumns(restored.map(masterColumn))
+        try closeConvexityArtificials()
         switch phase {
         case 2: try enterPhaseTwo()
         case 0: try enterFeasibilityPhase()

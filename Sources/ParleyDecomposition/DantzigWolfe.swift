@@ -25,8 +25,15 @@ public struct DantzigWolfeSettings: Sendable, Equatable {
     /// point, the master's duals, and points between. 1 gives classic one-column pricing.
     public var pricesPerRound: Int = 3
     /// Phase 1 penalises each unit of artificial variable by this × (the partners' own optimal
-    /// costs summed) / (their largest linking-row usage), so pricing sees true costs from the start.
-    public var penaltyFactor: Double = 1000
+    /// costs summed) / (their largest linking-row usage) — about what a unit of linking-row usage
+    /// costs the chain — so pricing sees true costs from the start; raised (`penaltyRaises`)
+    /// when phase 1 ends with artificials still in use. 1000 was the default while convexity
+    /// rows had artificials of their own: with big-M prices on the linking rows, pricing
+    /// problems swing from one extreme plan to another (pds-02: 47 simplex iterations a solve
+    /// instead of 14) and bring columns phase 2 cannot use (chem 12 → 23 rounds). With 1 / 10 /
+    /// 100 / 1000, the rounds of the eight block instances under the three DW settings `make
+    /// bench` runs (default, no stabilization, one price vector) summed 1914 / 2183 / 2232 / 2097.
+    public var penaltyFactor: Double = 1
     /// How often phase 1 multiplies the penalty by 100 before phase 0 decides feasibility.
     public var penaltyRaises: Int = 3
     public var solver = SolverSettings()
@@ -102,6 +109,14 @@ struct DantzigWolfeEngine {
     let master: ClpSolver
     var artificialCount = 0
     var artificialRow: [Int] = []
+    /// The artificial of each partner's convexity row ("the partner does nothing").
+    var convexityArtificial: [Int] = []
+    /// Partners with a plan (not a ray) among the master's columns. Their convexity artificials
+    /// stay at zero: the plan meets the convexity row, and an artificial there would let phase 1
+    /// drop a fraction of the partner's whole plan instead of exceeding a linking row by a few
+    /// units (pds-02 spent 19 of 22 rounds in phase 1 that way, its artificials all on
+    /// convexity rows).
+    var planned: Set<Int> = []
     var columns: [Column] = []
     var inMaster: Set<ProposalRef> = []
     var pool: [Column] = []
@@ -162,8 +177,10 @@ struct DantzigWolfeEngine {
                 artificialRow.append(i)
             }
         }
+        var convexityArtificial: [Int] = []
         for k in 0..<p {
             triplets.append((m + k, artificialRow.count, 1))
+            convexityArtificial.append(artificialRow.count)
             artificialRow.append(m + k)
         }
         let a = artificialRow.count
@@ -182,6 +199,7 @@ struct DantzigWolfeEngine {
         self.master = try ClpSolver(program: program, settings: masterSettings)
         self.artificialCount = a
         self.artificialRow = artificialRow
+        self.convexityArtificial = convexityArtificial
     }
 
     var elapsed: Double { secondsBefore + (clock.now - start).secondsValue }
@@ -237,7 +255,16 @@ struct DantzigWolfeEngine {
         }
         pool.removeAll { inMaster.contains(ProposalRef(partner: $0.partner, id: $0.proposal.id)) }
         try master.addColumns(entering)
+        try closeConvexityArtificials()
         return entering.count
+    }
+
+    /// Fixes at zero the convexity artificial of every partner that now has a plan in the master.
+    mutating func closeConvexityArtificials() throws {
+        for c in columns where !c.proposal.isRay && !planned.contains(c.partner) {
+            planned.insert(c.partner)
+            try master.setColumnBounds(convexityArtificial[c.partner], lower: 0, upper: 0)
+        }
     }
 
     /// A column of the master: the proposal's usage on the partner's linking rows, a 1 on its
@@ -263,7 +290,8 @@ struct DantzigWolfeEngine {
     /// Back from phase 2 to phase 1 (artificials free again, penalised).
     mutating func leavePhaseTwo() throws {
         phase = 1
-        for j in 0..<artificialCount { try master.setColumnBounds(j, lower: 0, upper: .infinity) }
+        let closed = Set(planned.map { convexityArtificial[$0] })
+        for j in 0..<artificialCount where !closed.contains(j) { try master.setColumnBounds(j, lower: 0, upper: .infinity) }
         try setPenalty(bigM)
     }
 
