@@ -122,6 +122,11 @@ struct NetworkCutTests {
         }
 
         // The link is back: the round is resumed from its checkpoint and finishes at the optimum.
+        // (Resumed with the round's 3 s partner deadline, so only once the node answers again.)
+        let port = try #require(party.endpoint.split(separator: ":").last.flatMap { Int($0) })
+        let network = cut.network
+        let reachable = await offThePool { network.waitUntilReachable(victim, port: port, seconds: 20) }
+        try #require(reachable, "\(party.name) is not reachable after its link came back")
         let command = cut.network.exec(cut.network.coordinatorNamespace) + [ParleyBinary.path, "round", "resume", cut.run, "--quiet"]
         let resume = Process()
         resume.executableURL = URL(fileURLWithPath: command[0])

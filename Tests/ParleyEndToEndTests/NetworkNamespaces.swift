@@ -82,6 +82,31 @@ final class NetworkNamespaces: @unchecked Sendable {
     /// on a cut cable.
     func setLink(_ k: Int, up: Bool) throws {
         try must(["-n", namespace(k), "link", "set", "pn\(k)", up ? "up" : "down"])
+        guard up else { return }
+        // While the link was down both sides' address resolution failed; start it afresh, so a
+        // stale entry cannot answer the next connection with "No route to host".
+        try must(["-n", coordinatorNamespace, "neigh", "flush", "dev", "pc\(k)"])
+        try must(["-n", namespace(k), "neigh", "flush", "dev", "pn\(k)"])
+    }
+
+    /// Waits until a TCP connection from the coordinator's namespace to node k's `port`
+    /// succeeds (after `setLink(k, up: true)`), up to `seconds`; whether it did.
+    func waitUntilReachable(_ k: Int, port: Int, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            let probe = Process()
+            let command = exec(coordinatorNamespace) + ["/bin/bash", "-c", "exec 3<>/dev/tcp/\(address(k))/\(port)"]
+            probe.executableURL = URL(fileURLWithPath: command[0])
+            probe.arguments = Array(command.dropFirst())
+            probe.standardOutput = FileHandle.nullDevice
+            probe.standardError = FileHandle.nullDevice
+            if (try? probe.run()) != nil {
+                probe.waitUntilExit()
+                if probe.terminationStatus == 0 { return true }
+            }
+            usleep(200_000)
+        } while Date() < deadline
+        return false
     }
 
     func tearDown() {
