@@ -167,15 +167,21 @@ def timed_run(command: list[str], env: dict[str, str], timeout: float) -> tuple[
     return time.perf_counter() - start, done
 
 
+def run_parley_json(command: list[str], env: dict[str, str], timeout: float) -> tuple[float, dict]:
+    """One Parley run that prints a JSON object: (wall seconds, parsed JSON)."""
+    wall, done = timed_run(command, env, timeout)
+    what = " ".join(["parley"] + command[1:3])
+    if done.returncode != 0:
+        raise BenchError(f"{what} exited {done.returncode}: {done.stderr.strip()[:300]}")
+    try:
+        return wall, json.loads(done.stdout)
+    except json.JSONDecodeError as exc:
+        raise BenchError(f"{what} printed no JSON object: {done.stdout.strip()[:300]}") from exc
+
+
 def run_parley(parley: str, path: Path, env: dict[str, str], timeout: float) -> tuple[float, dict]:
     """One `parley solve --json` run: (wall seconds, parsed JSON)."""
-    wall, done = timed_run([parley, "solve", "--json", str(path)], env, timeout)
-    if done.returncode != 0:
-        raise BenchError(f"parley exited {done.returncode}: {done.stderr.strip()[:300]}")
-    try:
-        report = json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        raise BenchError(f"parley printed no JSON object: {done.stdout.strip()[:300]}") from exc
+    wall, report = run_parley_json([parley, "solve", "--json", str(path)], env, timeout)
     if report.get("status") != "optimal" or report.get("objective") is None:
         raise BenchError(f"parley status {report.get('status')!r}")
     return wall, report
@@ -195,13 +201,7 @@ def run_clp(clp: str, path: Path, env: dict[str, str], timeout: float) -> tuple[
 def run_parley_repeated(parley: str, path: Path, n: int, env: dict[str, str],
                         timeout: float) -> tuple[float, float]:
     """One `parley benchmark solve FILE --repeat n` run: (wall seconds, objective)."""
-    wall, done = timed_run([parley, "benchmark", "solve", str(path), "--repeat", str(n)], env, timeout)
-    if done.returncode != 0:
-        raise BenchError(f"parley benchmark solve exited {done.returncode}: {done.stderr.strip()[:300]}")
-    try:
-        report = json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        raise BenchError(f"parley benchmark solve printed no JSON object: {done.stdout.strip()[:300]}") from exc
+    wall, report = run_parley_json([parley, "benchmark", "solve", str(path), "--repeat", str(n)], env, timeout)
     if report.get("repeat") != n:
         raise BenchError(f"parley benchmark solve did {report.get('repeat')!r} repeats, not {n}")
     return wall, float(report["objective"])

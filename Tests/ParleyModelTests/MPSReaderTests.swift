@@ -329,26 +329,15 @@ import Testing
     /// line written off the columns (free layout) must still read, and a line that reads
     /// neither way must still get the free-format message and its own line number.
     @Test func autoReadsLinesOffTheColumnsAfterAFixedOne() throws {
-        let mixed = """
-            NAME          MIXED
-            ROWS
-             N  COST
-             L  MY ROW
-             G  ROW2
-            COLUMNS
-                X ONE     COST               1.0   MY ROW             2.0
-                X ONE     ROW2               1.0
-             X2 COST -1.0 ROW2 1.0
-            RHS
-                RHS 1     MY ROW             6.0   ROW2               1.0
-            ENDATA
-            """
+        let columnsLine = "    X2        COST              -1.0   MY ROW             1.0"
+        let mixed = Self.fixedModel.replacingOccurrences(of: columnsLine, with: " X2 COST -1.0 ROW2 1.0")
+        #expect(mixed != Self.fixedModel)
         let p = try Self.parse(mixed, format: .auto)
         #expect(p.columnNames == ["X ONE", "X2"])
         #expect(p.objective == [1, -1])
         #expect(p.matrix == SparseMatrix(rowCount: 2, columnStarts: [0, 2, 3], rowIndices: [0, 1, 1], values: [2, 1, 1]))
         #expect(p.rowUpper == [6, Self.inf])
-        #expect(p.rowLower == [-Self.inf, 1])
+        #expect(p.columnUpper == [4, Self.inf])
         let broken = mixed.replacingOccurrences(of: " X2 COST -1.0 ROW2 1.0", with: " X2 COST -1.0 ROW3 1.0")
         #expect(throws: ModelFileError(file: "x.mps", line: 9, message: "unknown row 'ROW3' in COLUMNS")) {
             try Self.parse(broken, format: .auto)
