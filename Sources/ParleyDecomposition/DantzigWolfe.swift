@@ -321,6 +321,11 @@ struct DantzigWolfeEngine {
         }
     }
 
+    /// Whether two price vectors are the same point up to rounding.
+    static func samePoint(_ a: [Double], _ b: [Double]) -> Bool {
+        zip(a, b).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0), abs($1)) }
+    }
+
     /// Σ prices·b over the side each price binds, or −∞ when a price points at an infinite side.
     func rowTerm(_ prices: [Double], usage: [Double]? = nil) -> Double {
         var total = 0.0
@@ -407,10 +412,13 @@ struct DantzigWolfeEngine {
                     betas = (0..<count).map { top * Double(count - 1 - $0) / Double(count - 1) }
                 }
                 // Without a stability centre (or with α = 0) the points coincide: price each once.
+                // Compared with a tolerance, since b·y + (1 − b)·y is y only up to rounding: pds-02's
+                // first phase-2 round priced two copies of the master's duals (11 solves for
+                // nothing, ~3 ms of a 0.1 s round).
                 var points: [[Double]] = []
                 for b in betas {
-                    let point = (0..<m).map { b * anchor[$0] + (1 - b) * prices[$0] }
-                    if !points.contains(point) { points.append(point) }
+                    let point = center == nil ? prices : (0..<m).map { b * anchor[$0] + (1 - b) * prices[$0] }
+                    if !points.contains(where: { Self.samePoint($0, point) }) { points.append(point) }
                 }
                 let before = inMaster
                 let answer = try await ask(iteration: iteration, points: points, weight: weight)

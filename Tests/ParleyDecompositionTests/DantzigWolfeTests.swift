@@ -71,6 +71,33 @@ import Testing
         #expect(result.iterations <= 16, "\(result.iterations) rounds")
     }
 
+    /// The price vectors of one request are different points: without a stability centre (no
+    /// smoothing, or phase 2's first round) the smoothed and intermediate points are the
+    /// master's duals themselves, and they are priced once, not again for every rounding
+    /// difference of b·y + (1 − b)·y.
+    @Test(arguments: [true, false])
+    func noRequestPricesOnePointTwice(stabilization: Bool) async throws {
+        let chain = try SplitChain("pds-02")
+        let recorders = chain.partners.map(RecordingPartner.init)
+        var settings = DantzigWolfeSettings()
+        settings.stabilization = stabilization
+        let (result, _) = try await DantzigWolfe(settings: settings).run(
+            round: "t", contract: chain.split.contract, partners: recorders)
+        #expect(result.status == .optimal, "\(result.message)")
+        var severalPoints = 0
+        for request in recorders[0].requests.withLock({ $0 }) {
+            if request.prices.count > 1 { severalPoints += 1 }
+            for i in request.prices.indices {
+                for j in request.prices.indices where j > i {
+                    let same = zip(request.prices[i], request.prices[j]).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($0), abs($1)) }
+                    #expect(!same, "iteration \(request.iteration) prices one point twice (vectors \(i) and \(j))")
+                }
+            }
+        }
+        // Smoothing does price several points a round; without it every round prices one.
+        #expect(stabilization ? severalPoints > 0 : severalPoints == 0, "\(severalPoints) requests with several points")
+    }
+
     /// One column per partner and no smoothing still reach the optimum (the switches change
     /// speed, never the answer).
     @Test func switchesOffStillOptimal() async throws {
