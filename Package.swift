@@ -33,6 +33,8 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // glibc's mallopt, for the executable's allocator settings (see Sources/parley/Allocator.swift).
+        .systemLibrary(name: "CMalloc"),
 
         // Value types and file readers: no solver, no networking.
         .target(
@@ -93,6 +95,7 @@ let package = Package(
         .executableTarget(
             name: "parley",
             dependencies: [
+                "CMalloc",
                 "ParleyModel",
                 "ParleySolver",
                 "ParleyDecomposition",

@@ -23,6 +23,7 @@ struct Parley: AsyncParsableCommand {
 @main
 enum ParleyMain {
     static func main() {
+        Allocator.keepFreedMemory()
         _ = mainStartCPU  // read now: `solve` reports the CPU used since (see Solve.cpuSeconds)
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "solve", let solve = try? Solve.parse(Array(arguments.dropFirst())) {
