@@ -20,7 +20,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [String: Any] = [
-            "time": ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds]),
+            "time": Self.timeFormat.format(Date()),
             "level": event.level.rawValue,
             "label": label,
             "message": event.message.description,
@@ -34,6 +34,12 @@ public struct JSONLogHandler: LogHandler {
         line.append(UInt8(ascii: "\n"))
         FileHandle.standardError.write(line)
     }
+
+    /// UTC with milliseconds, as 2026-11-29T20:48:34.302Z. FoundationEssentials' style takes
+    /// about 1 µs a line; `ISO8601DateFormatter.string(from:timeZone:formatOptions:)` took 0.24 ms
+    /// (it builds an ICU formatter every call): 5% of a node's CPU over a series of rounds, at three
+    /// lines a round.
+    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     private static func plain(_ value: Logger.Metadata.Value) -> Any {
         switch value {

@@ -142,6 +142,14 @@ import Testing
         #expect(mismatch.status == 3)
         #expect(mismatch.output.contains("refused the coordinator: contract hash \(altered.contentHash) differs from"))
         #expect(nodes.log(of: node.name).contains("refused a coordinator with another contract"))
+        // The node's log is JSON Lines: this line too, with a UTC timestamp to the millisecond.
+        let refusal = try #require(nodes.log(of: node.name).split(separator: "\n").last { $0.contains("refused a coordinator with another contract") })
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(refusal.utf8)) as? [String: Any])
+        #expect(fields["level"] as? String == "warning")
+        let time = try #require(fields["time"] as? String)
+        #expect(time.hasSuffix("Z") && time.count == "2026-11-29T20:48:34.302Z".count)
+        let logged = try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(time)
+        #expect(abs(logged.timeIntervalSinceNow) < 600)
 
         // And the nodes still serve the real round afterwards.
         let good = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
