@@ -202,10 +202,10 @@ public actor LocalPartner: Partner {
     /// point counts as on the segment when it is within 1e-12 of it, relative to the prices'
     /// size: what the coordinator's rounding leaves, and far below what could move a bound.
     static func sharedOptimum(at j: Int, of points: [[Double]], optimalAt: [Int: Proposal]) -> Proposal? {
-        let answered = optimalAt.keys.sorted()
-        for (i, a) in answered.enumerated() {
-            for b in answered[(i + 1)...] where optimalAt[a]!.id == optimalAt[b]!.id {
-                if onSegment(points[j], points[a], points[b]) { return optimalAt[a] }
+        let answered = optimalAt.sorted { $0.key < $1.key }
+        for (n, (a, plan)) in answered.enumerated() {
+            for (b, other) in answered[(n + 1)...] where other.id == plan.id && onSegment(points[j], points[a], points[b]) {
+                return plan
             }
         }
         return nil

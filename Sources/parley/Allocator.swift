@@ -6,8 +6,9 @@ import CMalloc
 /// frees its work arrays, row copy and factorization on every solve (its C interface has no
 /// switch to keep them). With glibc's defaults the freed top of the heap is handed back to the
 /// kernel as soon as it exceeds 128 KiB (`M_TRIM_THRESHOLD`) and large arrays get their own
-/// mappings, so each solve faults the same pages in again: a quarter of a node's warm solve was
-/// kernel time (page faults, `clear_page`). Keeping up to 64 MiB of freed memory, and serving
+/// mappings, so each solve faults the same pages in again: a quarter of a warm solve's time was
+/// kernel time (page faults, `clear_page`; perf over a C program repeating one pds-02 partner's
+/// solve with CLP's C interface). Keeping up to 64 MiB of freed memory, and serving
 /// arrays of up to 32 MiB from the heap, removes that: one partner's pricing solves replayed
 /// from a pds-02 round (23 solves, 11 simplex iterations each on average, one thread) took
 /// 0.55 ms each with the defaults and 0.30 ms with these settings. In a whole in-process pds-02
