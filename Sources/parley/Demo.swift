@@ -20,12 +20,13 @@ struct Demo: AsyncParsableCommand {
             Makes a throw-away CA and certificates, splits the chain (default: the pds-02 instance, \
             11 partners), starts `parley node` per partner on 127.0.0.1, runs the round, writes \
             the plot, and prints the optimum beside the centralized one. The nodes are stopped on \
-            exit, also on Ctrl-C. Everything is written under --out.
+            exit, also on Ctrl-C or SIGTERM. Everything is written under --out: a new directory, or \
+            one an earlier demo wrote (it is replaced); any other existing directory is refused.
             """
     )
 
-    @Option(help: "A block instance to split (its .dec beside it), e.g. Tests/Fixtures/instances/blocks/pds-02.mps.")
-    var model: String = "Tests/Fixtures/instances/blocks/pds-02.mps"
+    @Option(help: "A block instance to split (its .dec beside it). Default: the repository's Tests/Fixtures/instances/blocks/pds-02.mps.")
+    var model: String?
 
     @Option(help: "Use a ready chain from Deploy/examples instead of --model (e.g. two-firm).")
     var example: String?
@@ -36,8 +37,11 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Pack the blocks into this many partners (with --model).")
     var partners: Int?
 
-    @Option(help: "Directory for everything the demo writes (replaced).")
+    @Option(help: "Directory for everything the demo writes. A new directory, or an earlier demo's (replaced).")
     var out: String = "demo-run"
+
+    /// Written into --out, so a later demo may replace what an earlier one wrote and nothing else.
+    static let marker = ".parley-demo"
 
     func validate() throws {
         guard RoundMethod(rawValue: method) != nil else { throw ValidationError("--method must be dw or admm") }
@@ -45,15 +49,21 @@ struct Demo: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try? FileManager.default.removeItem(atPath: out)
-        try AtomicFile.createDirectory(out)
-        let chainDirectory: String
-        if let example {
-            chainDirectory = "Deploy/examples/\(example)"
-            guard FileManager.default.fileExists(atPath: "\(chainDirectory)/chain.yaml") else {
-                throw ValidationError("no chain at \(chainDirectory)/chain.yaml")
+        // Everything is checked before --out is touched.
+        let exampleDirectory = try example.map { name in
+            let relative = "Deploy/examples/\(name)"
+            guard let found = Self.repositoryFile(relative + "/chain.yaml") else {
+                throw DemoError("no chain at \(relative)/chain.yaml (here or in the repository this parley was built in)")
             }
+            return (found as NSString).deletingLastPathComponent
+        }
+        let chainDirectory: String
+        if let exampleDirectory {
+            try Self.prepareOutput(out)
+            chainDirectory = exampleDirectory
         } else {
+            let model = try model ?? Self.defaultModel()
+            try Self.prepareOutput(out)
             chainDirectory = "\(out)/chain"
             let program = try MPSReader().read(path: model)
             let decPath = (model as NSString).deletingPathExtension + ".dec"
@@ -65,10 +75,10 @@ struct Demo: AsyncParsableCommand {
         print("== Setting up a consortium: CA, a certificate per party, one node per partner")
         let federation = try await LocalFederation.prepare(chainDirectory: chainDirectory, directory: "\(out)/federation")
         let nodes = try federation.startNodes(executable: Self.executablePath)
-        let stopper = Self.stopNodesOnSignals(nodes)
+        let stoppers = Self.stopNodesOnSignals(nodes)
         defer {
             nodes.stop()
-            stopper.cancel()
+            for stopper in stoppers { stopper.cancel() }
         }
         let late = nodes.waitUntilListening()
         guard late.isEmpty else {
@@ -154,16 +164,66 @@ struct Demo: AsyncParsableCommand {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// Ctrl-C or SIGTERM: stop the nodes before going.
-    static func stopNodesOnSignals(_ nodes: RunningNodes) -> DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT)
-        source.setEventHandler {
-            printError("\ninterrupted: stopping the nodes")
-            nodes.stop()
-            Foundation.exit(130)
+    /// pds-02 from the repository's fixtures: 11 commodity blocks.
+    static func defaultModel() throws -> String {
+        let relative = "Tests/Fixtures/instances/blocks/pds-02.mps"
+        guard let found = repositoryFile(relative) else {
+            throw DemoError("no \(relative) here or in the repository this parley was built in: pass --model")
         }
-        source.resume()
-        return source
+        return found
     }
+
+    /// A file given relative to the repository: from the working directory if it is there, else
+    /// from the checkout this executable was built in (`.build/<configuration>/parley`), so the
+    /// demo's defaults work from any directory.
+    static func repositoryFile(_ relative: String) -> String? {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: relative) { return relative }
+        var directory = (executablePath as NSString).deletingLastPathComponent
+        while directory != "/" && !directory.isEmpty {
+            let candidate = "\(directory)/\(relative)"
+            if manager.fileExists(atPath: candidate) { return candidate }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return nil
+    }
+
+    /// Makes `path` an empty directory for this demo. An existing directory is replaced only if it
+    /// is empty or an earlier demo wrote it (it holds the marker): `--out .` or a mistyped path
+    /// must never delete someone's files.
+    static func prepareOutput(_ path: String) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+            let contents = isDirectory.boolValue ? ((try? manager.contentsOfDirectory(atPath: path)) ?? []) : ["?"]
+            guard contents.isEmpty || contents.contains(marker) else {
+                throw DemoError(
+                    "--out \(path) exists and was not written by parley demo (no \(marker) in it): choose a new directory")
+            }
+            try manager.removeItem(atPath: path)
+        }
+        try AtomicFile.createDirectory(path)
+        try AtomicFile.write("parley demo output; a later demo with the same --out replaces this directory\n", to: "\(path)/\(marker)")
+    }
+
+    /// Ctrl-C, SIGTERM or SIGHUP: stop the nodes before going (exit status 128 + the signal).
+    static func stopNodesOnSignals(_ nodes: RunningNodes) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM, SIGHUP].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler {
+                printError("\n\(number == SIGINT ? "interrupted" : "terminated"): stopping the nodes")
+                nodes.stop()
+                Foundation.exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// A demo that cannot start (a missing file, an --out it must not replace): one line, no usage.
+struct DemoError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
