@@ -20,7 +20,8 @@ import Glibc
 /// too, but not fsync'd on its own: its line reaches the disk with the next answer's sync.
 ///
 /// Each line: `time`, `peer`, `round` (when known), `type`, `frame_bytes`, and the message's
-/// fields in full.
+/// fields in full. If sending then fails (the connection closed under it), a `not_delivered`
+/// line follows, naming the `message_type` that did not leave and why.
 public final class AuditLog: @unchecked Sendable {
     // The descriptor is written under `lock` only.
     private let lock = NSLock()
@@ -52,7 +53,27 @@ public final class AuditLog: @unchecked Sendable {
         if let round { fields.append(("round", JSONText.string(round))) }
         fields += [("type", JSONText.string(Self.typeName(message.kind))), ("frame_bytes", "\(frameBytes)")]
         fields += Self.content(message)
-        var line = Array(JSONText.object(fields).utf8)
+        try append(JSONText.object(fields))
+    }
+
+    /// Appends a line saying that the message recorded just before, of type `kind`, did not
+    /// leave: the connection failed while it was being sent (a node stopping, a coordinator gone).
+    /// The log then never claims more left the company than did.
+    public func recordNotDelivered(_ kind: WireMessage.Kind, peer: String, round: String?, reason: String) throws {
+        var fields: [(String, String)] = [
+            ("time", JSONText.string(Self.timestamp())),
+            ("peer", JSONText.string(peer)),
+        ]
+        if let round { fields.append(("round", JSONText.string(round))) }
+        fields += [
+            ("type", JSONText.string("not_delivered")), ("message_type", JSONText.string(Self.typeName(kind))),
+            ("reason", JSONText.string(reason)),
+        ]
+        try append(JSONText.object(fields))
+    }
+
+    private func append(_ object: String) throws {
+        var line = Array(object.utf8)
         line.append(UInt8(ascii: "\n"))
         try lock.withLock {
             let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

@@ -154,7 +154,11 @@ public struct NodeService: Service {
                         try await send(.pong(nonce: nonce), on: session, round: nil)
                         continue
                     }
-                    await state.beginRequest()
+                    // A request that arrived as shutdown began is left for the coordinator to
+                    // send again (to this node restarted, or after the round resumes): the
+                    // connection may already be closing, and an answer must not be solved,
+                    // audited and then fail to leave.
+                    guard await state.beginRequest() else { break requests }
                     let (reply, round) = await answer(message, logger: logger)
                     try await durable?.value
                     if let reply { try await send(reply, on: session, round: round) }
@@ -291,6 +295,11 @@ public struct NodeService: Service {
     private func send(_ message: WireMessage, on session: SecureSession, round: String?) async throws {
         let frameBytes = (try? FrameEncoder(maximumFrameSize: settings.maximumFrameSize).encode(message).count) ?? 0
         try audit.record(message, peer: session.peer, round: round, frameBytes: frameBytes)
-        try await session.send(message)
+        do {
+            try await session.send(message)
+        } catch {
+            try? audit.recordNotDelivered(message.kind, peer: session.peer, round: round, reason: "\(error)")
+            throw error
+        }
     }
 }

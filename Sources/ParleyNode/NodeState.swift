@@ -37,7 +37,13 @@ actor NodeState {
     }
 
     func mayTakeRequest() -> Bool { !isShuttingDown }
-    func beginRequest() { busy = true }
+    /// Takes a request in hand unless shutdown has begun (then the connection is closing, or
+    /// about to, and the request is left unanswered).
+    func beginRequest() -> Bool {
+        guard !isShuttingDown else { return false }
+        busy = true
+        return true
+    }
     func endRequest() {
         busy = false
         if isShuttingDown, let connection = active?.connection { Task { await connection.close() } }
