@@ -27,25 +27,48 @@ struct YAMLFields {
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw Self.describe(error, file: file)
+            throw Self.describe(error, file: file, text: text)
         } catch {
             throw ModelFileError(file: file, line: nil, message: "\(error)")
         }
     }
 
-    static func describe(_ error: YamlError, file: String) -> ModelFileError {
+    static func describe(_ error: YamlError, file: String, text: String = "") -> ModelFileError {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
             return ModelFileError(file: file, line: mark.line, message: "YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = Array(Set(duplicates)).sorted().map { "'\($0)'" }.joined(separator: ", ")
-            return ModelFileError(file: file, line: context.mark.line, message: "duplicate key \(keys) in a mapping")
+            let unique = Array(Set(duplicates)).sorted()
+            let keys = unique.map { "'\($0)'" }.joined(separator: ", ")
+            // Yams marks the mapping; the line a reader must fix is the key's second appearance.
+            let line = unique.compactMap { secondAppearance(of: $0, in: text, from: context.mark.line) }.min()
+            return ModelFileError(file: file, line: line ?? context.mark.line, message: "duplicate key \(keys) in a mapping")
         case .reader(let problem, _, _, _):
             return ModelFileError(file: file, line: nil, message: "YAML: \(problem)")
         default:
             return ModelFileError(file: file, line: nil, message: "YAML: \(error)")
         }
+    }
+
+    /// The 1-based line of the second `key:` at the indentation of the first, at or after line
+    /// `start` (where Yams says the mapping begins); nil if the text does not show it plainly
+    /// (flow style, quoted keys).
+    static func secondAppearance(of key: String, in text: String, from start: Int) -> Int? {
+        var indentation: Int?
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index + 1 >= start {
+            var line = Substring(raw)
+            var indent = 0
+            while let first = line.first, first == " " { line = line.dropFirst(); indent += 1 }
+            if line.hasPrefix("- ") { line = line.dropFirst(2); indent += 2 }
+            guard line.hasPrefix(key), line.dropFirst(key.count).drop(while: { $0 == " " }).first == ":" else { continue }
+            if let indentation {
+                if indent == indentation { return index + 1 }
+            } else {
+                indentation = indent
+            }
+        }
+        return nil
     }
 
     /// True for a missing value written as `~`, `null` or nothing at all.

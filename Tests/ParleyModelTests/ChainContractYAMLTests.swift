@@ -175,7 +175,13 @@ import Testing
             expected: "chain.yaml:3: YAML: did not find expected ',' or ']'"),
         Case(
             label: "duplicate key", text: "chain: c\nchain: d\npartners: []\n",
-            expected: "chain.yaml:1: duplicate key 'chain' in a mapping"),
+            expected: "chain.yaml:2: duplicate key 'chain' in a mapping"),
+        Case(
+            // The line of the second appearance, not of the mapping; a key of the same name
+            // deeper in (identity under coordinator) is another mapping's.
+            label: "duplicate nested key",
+            text: "chain: c\nsense: minimize\ncoordinator:\n  name: a\n  identity: parley:a\n  name: b\npartners: []\n",
+            expected: "chain.yaml:6: duplicate key 'name' in a mapping"),
         Case(label: "empty file", text: "\n", expected: "chain.yaml: the file is empty: a contract needs at least chain and partners"),
         Case(
             label: "not a mapping", text: "- chain\n",
