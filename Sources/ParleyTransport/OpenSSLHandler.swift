@@ -74,7 +74,7 @@ final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler {
         handshakeDeadline = context.eventLoop.scheduleTask(in: handshakeTimeout) {
             let (handler, context) = loopBound.value
             guard handler.state == .handshaking else { return }
-            handler.fail(context: context, TransportError(.timedOut, "no TLS handshake within \(handler.handshakeTimeout)"))
+            handler.fail(context: context, TransportError(.timedOut, "no TLS handshake within \(Double(handler.handshakeTimeout.nanoseconds / 1_000_000) / 1000) s"))
         }
         if context.channel.isActive { startHandshake(context: context) }
     }
