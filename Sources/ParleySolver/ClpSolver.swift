@@ -23,6 +23,11 @@ public final class ClpSolver: LinearSolver {
     private let constant: Double
     private var pending = Pending.cold
     private var quadratic: Bool
+    /// The quadratic terms as loaded (CLP's min form), for the recession check of a QP.
+    private var quadraticTerms: [QuadraticTerm] = []
+    /// The LP that looks for a direction of unbounded descent of the QP (see `descentRay`),
+    /// built at the first QP solve and re-solved warm after that.
+    private var recession: ClpSolver?
     public let settings: SolverSettings
 
     public var rowCount: Int { Int(Clp_numberRows(model)) }
@@ -105,6 +110,8 @@ public final class ClpSolver: LinearSolver {
             next[t.column] += 1
         }
         Clp_loadQuadraticObjective(model, Int32(n), counts, rows, values)
+        quadraticTerms = terms.map { QuadraticTerm(row: $0.row, column: $0.column, value: flip * $0.value) }
+        recession = nil
     }
 
     public func setObjective(_ coefficients: [Double]) throws(SolverError) {
@@ -224,6 +231,17 @@ public final class ClpSolver: LinearSolver {
         let start = clock.now
         let choice = pending
         pending = .none
+        if quadratic, let ray = descentRay() {
+            // Unbounded: CLP's nonlinear primal is not asked at all (on such a QP it can loop
+            // for ever inside one pivot, past its iteration and time limits).
+            let n = columnCount
+            let m = rowCount
+            return SolveResult(
+                status: .unbounded, objective: sense == .maximize ? .infinity : -.infinity,
+                primal: Array(repeating: 0, count: n), rowActivity: Array(repeating: 0, count: m),
+                rowDuals: Array(repeating: 0, count: m), reducedCosts: Array(repeating: 0, count: n),
+                unboundedRay: ray, iterations: 0, seconds: (clock.now - start).seconds)
+        }
         if quadratic {
             // CLP's nonlinear primal prints debugging lines with printf whatever the log level.
             QuietStandardOutput.run { _ = Clp_primal(model, 0) }
@@ -300,6 +318,63 @@ public final class ClpSolver: LinearSolver {
             Clp_crash(model, 1000, 2)
             Clp_dual(model, 0)
         }
+    }
+
+    /// A direction along which this convex QP's objective falls without limit, or nil if there is
+    /// none. For a convex QP min ½xᵀQx + cᵀx over a polyhedron that is the case exactly when
+    /// some direction d of the polyhedron's recession cone has Qd = 0 (the quadratic term stays
+    /// flat along it) and cᵀd < 0: the LP below, in the box −1 ≤ d ≤ 1, finds one if it exists.
+    /// Its matrix and bounds never change, so it is built once and re-solved warm for each new
+    /// linear objective.
+    private func descentRay() -> [Double]? {
+        let n = columnCount
+        guard let c = Clp_getObjCoefficients(model) else { return nil }
+        let objective = (0..<n).map { c[$0] }
+        let scale = max(1, objective.map(abs).max() ?? 1)
+        if recession == nil { recession = try? ClpSolver(program: recessionProgram(objective: objective)) }
+        guard let recession, (try? recession.setObjective(objective)) != nil else { return nil }
+        let result = recession.solve()
+        guard result.status == .optimal, result.objective < -settings.dualTolerance * scale else { return nil }
+        return result.primal
+    }
+
+    /// The recession LP of `descentRay`: variables d in the box, each row's finite sides and each
+    /// column's finite bounds made homogeneous, and Qd = 0.
+    private func recessionProgram(objective: [Double]) -> LinearProgram {
+        let n = columnCount
+        let m = rowCount
+        var triplets: [(row: Int, column: Int, value: Double)] = []
+        if let starts = Clp_getVectorStarts(model), let lengths = Clp_getVectorLengths(model),
+            let indices = Clp_getIndices(model), let elements = Clp_getElements(model)
+        {
+            for j in 0..<n {
+                for k in Int(starts[j])..<Int(starts[j]) + Int(lengths[j]) { triplets.append((Int(indices[k]), j, elements[k])) }
+            }
+        }
+        // Qd = 0, one row per column Q touches, from the stored triangle (each off-diagonal once).
+        var qRow: [Int: Int] = [:]
+        for t in quadraticTerms where t.value != 0 {
+            for (i, j) in t.row == t.column ? [(t.row, t.column)] : [(t.row, t.column), (t.column, t.row)] {
+                let row = qRow[i] ?? (m + qRow.count)
+                qRow[i] = row
+                triplets.append((row, j, t.value))
+            }
+        }
+        func read(_ p: UnsafePointer<Double>?, _ count: Int) -> [Double] {
+            guard let p else { return Array(repeating: 0, count: count) }
+            return (0..<count).map { p[$0] }
+        }
+        let finite = { (v: Double) in abs(v) < 1e30 }
+        let rowLower = read(Clp_getRowLower(model), m).map { finite($0) ? 0 : -Double.infinity }
+        let rowUpper = read(Clp_getRowUpper(model), m).map { finite($0) ? 0 : Double.infinity }
+        let columnLower = read(Clp_getColLower(model), n).map { finite($0) ? 0.0 : -1.0 }
+        let columnUpper = read(Clp_getColUpper(model), n).map { finite($0) ? 0.0 : 1.0 }
+        return LinearProgram(
+            objective: objective,
+            matrix: SparseMatrix(rowCount: m + qRow.count, columnCount: n, triplets: triplets),
+            columnLower: columnLower, columnUpper: columnUpper,
+            rowLower: rowLower + Array(repeating: 0, count: qRow.count),
+            rowUpper: rowUpper + Array(repeating: 0, count: qRow.count))
     }
 
     /// For a QP that CLP called optimal: the normalised direction of variables that ran off to

@@ -173,6 +173,38 @@ import Testing
         #expect(warmResult.iterations < coldResult.iterations, "warm \(warmResult.iterations) vs cold \(coldResult.iterations)")
     }
 
+    /// A convex QP unbounded along a direction where its quadratic term is flat: min 4q − 8s − 5d
+    /// + s² with q = s + d, all ≥ 0. Substituting q: −4s − d + s², so d (with q) runs off to
+    /// infinity, along (q, s, d) = (1, 0, 1) where Q·ray = 0 and the cost falls by 1 a unit. CLP's
+    /// nonlinear primal looped for ever inside one pivot on this very problem (a partner's
+    /// pricing QP in a two-firm chain); it must come back unbounded with that ray. The time limit
+    /// turns a hang into a failure.
+    @Test(.timeLimit(.minutes(1)), arguments: backends.map(\.0))
+    func quadraticUnboundedAlongAFlatDirection(_ backend: String) throws {
+        let program = Self.lp(
+            c: [4, -8, -5], rows: [[1, -1, -1]], rowLower: [0], rowUpper: [0],
+            quadratic: [QuadraticTerm(row: 1, column: 1, value: 2)])
+        let r = try Self.make(backend, program).solve()
+        #expect(r.status == .unbounded)
+        let d = try #require(r.unboundedRay)
+        #expect(d.allSatisfy { $0 >= -1e-12 }, "\(d)")
+        #expect(abs(d[0] - d[1] - d[2]) <= 1e-9, "a direction of the row: \(d)")
+        #expect(abs(d[1]) <= 1e-9, "Q·ray = 0: \(d)")
+        #expect(4 * d[0] - 8 * d[1] - 5 * d[2] < -1e-6, "the cost falls along it: \(d)")
+    }
+
+    /// The same QP with d capped at 10 is bounded, and the check must not call it unbounded:
+    /// s = 2, d = 10, q = 12: 48 − 16 − 50 + 4 = −14.
+    @Test(arguments: backends.map(\.0))
+    func quadraticBoundedOnceTheFlatDirectionIsCapped(_ backend: String) throws {
+        let program = Self.lp(
+            c: [4, -8, -5], rows: [[1, -1, -1]], rowLower: [0], rowUpper: [0], upper: [.infinity, .infinity, 10],
+            quadratic: [QuadraticTerm(row: 1, column: 1, value: 2)])
+        let r = try Self.make(backend, program).solve()
+        #expect(r.status == .optimal)
+        #expect(abs(r.objective - (-14)) < 1e-6, "\(r.objective)")
+    }
+
     /// Adding columns, then rows, then changing a row bound: each warm re-solve reaches the optimum
     /// of the same model built and solved cold.
     @Test func warmStructuralChanges() throws {
