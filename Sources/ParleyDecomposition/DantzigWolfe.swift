@@ -493,6 +493,18 @@ struct DantzigWolfeEngine {
                                 + (violated.count > 10 ? ", …" : "") + ")"),
                         violated: violated), weights(nil))
             }
+            if phase == 2, bestBound.isFinite,
+                (bestBound - masterObjective) / max(1, abs(masterObjective)) > settings.gapTolerance
+            {
+                // A valid bound never passes the objective; one that does is numerical trouble,
+                // and a gap clamped to zero would call it optimal.
+                return (
+                    finish(
+                        .inaccurate,
+                        message: "the bound \(sign * bestBound + contract.objectiveConstant) passed the objective "
+                            + "\(sign * masterObjective + contract.objectiveConstant): numerical trouble, the result is not proven"),
+                    weights(nil))
+            }
             if phase == 2, let gap = record.gap, gap <= settings.gapTolerance {
                 return (finish(.optimal, message: "relative gap \(gap) within \(settings.gapTolerance)"), weights(nil))
             }

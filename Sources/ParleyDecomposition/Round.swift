@@ -9,6 +9,10 @@ public enum RoundStatus: String, Sendable, Codable {
     /// partner's own model is infeasible (`RoundResult.partner`).
     case infeasible
     case unbounded
+    /// The round stopped as if optimal, but its answer is not proven: the partners' final plans
+    /// leave a linking row by more than the tolerance, or the Lagrangian bound passed the
+    /// objective (numerical trouble). OSQP's "solved inaccurate".
+    case inaccurate
     case iterationLimit = "iteration_limit"
     case timeLimit = "time_limit"
     /// A partner failed or answered nonsense (`RoundResult.partner`, `message`).

@@ -180,7 +180,7 @@ struct Round: AsyncParsableCommand {
         switch result.status {
         case .optimal, .converged: return
         case .infeasible, .unbounded: throw ExitCode(2)
-        case .iterationLimit, .timeLimit, .partnerFailed, .partnerUnreachable: throw ExitCode(3)
+        case .inaccurate, .iterationLimit, .timeLimit, .partnerFailed, .partnerUnreachable: throw ExitCode(3)
         }
     }
 
