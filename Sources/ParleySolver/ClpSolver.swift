@@ -26,7 +26,8 @@ public final class ClpSolver: LinearSolver {
     /// The quadratic terms as loaded (CLP's min form), for the recession check of a QP.
     private var quadraticTerms: [QuadraticTerm] = []
     /// The LP that looks for a direction of unbounded descent of the QP (see `descentRay`),
-    /// built at the first QP solve and re-solved warm after that.
+    /// built at the first QP solve and re-solved warm after that; dropped when bounds, rows or
+    /// columns change.
     private var recession: ClpSolver?
     public let settings: SolverSettings
 
@@ -147,6 +148,7 @@ public final class ClpSolver: LinearSolver {
         }
         Clp_chgColumnLower(model, columnBoundsArray(column, lower, Clp_getColLower(model)))
         Clp_chgColumnUpper(model, columnBoundsArray(column, upper, Clp_getColUpper(model)))
+        recession = nil
         mark(.bounds)
     }
 
@@ -167,6 +169,7 @@ public final class ClpSolver: LinearSolver {
         ups[row] = Self.clp(upper)
         Clp_chgRowLower(model, lows)
         Clp_chgRowUpper(model, ups)
+        recession = nil
         mark(.bounds)
     }
 
@@ -191,6 +194,7 @@ public final class ClpSolver: LinearSolver {
         Clp_addColumns(
             model, Int32(columns.count), columns.map { Self.clp($0.lower) }, columns.map { Self.clp($0.upper) },
             columns.map { flip * $0.objective }, starts, rows, values)
+        recession = nil
         mark(.objective)
     }
 
@@ -214,6 +218,7 @@ public final class ClpSolver: LinearSolver {
         Clp_addRows(
             model, Int32(newRows.count), newRows.map { Self.clp($0.lower) }, newRows.map { Self.clp($0.upper) },
             starts, columns, values)
+        recession = nil
         mark(.bounds)
     }
 
