@@ -46,12 +46,8 @@ public final class AuditLog: @unchecked Sendable {
     public func record(_ message: WireMessage, peer: String, round: String?, frameBytes: Int) throws {
         // Written by hand: a pricing answer carries hundreds of numbers, and boxing each for
         // JSONSerialization cost more than the pricing solve behind it.
-        var fields: [(String, String)] = [
-            ("time", JSONText.string(Self.timestamp())),
-            ("peer", JSONText.string(peer)),
-        ]
-        if let round { fields.append(("round", JSONText.string(round))) }
-        fields += [("type", JSONText.string(Self.typeName(message.kind))), ("frame_bytes", "\(frameBytes)")]
+        var fields = Self.head(peer: peer, round: round, type: Self.typeName(message.kind))
+        fields.append(("frame_bytes", "\(frameBytes)"))
         fields += Self.content(message)
         try append(JSONText.object(fields))
     }
@@ -60,16 +56,17 @@ public final class AuditLog: @unchecked Sendable {
     /// leave: the connection failed while it was being sent (a node stopping, a coordinator gone).
     /// The log then never claims more left the company than did.
     public func recordNotDelivered(_ kind: WireMessage.Kind, peer: String, round: String?, reason: String) throws {
-        var fields: [(String, String)] = [
-            ("time", JSONText.string(Self.timestamp())),
-            ("peer", JSONText.string(peer)),
-        ]
-        if let round { fields.append(("round", JSONText.string(round))) }
-        fields += [
-            ("type", JSONText.string("not_delivered")), ("message_type", JSONText.string(Self.typeName(kind))),
-            ("reason", JSONText.string(reason)),
-        ]
+        var fields = Self.head(peer: peer, round: round, type: "not_delivered")
+        fields += [("message_type", JSONText.string(Self.typeName(kind))), ("reason", JSONText.string(reason))]
         try append(JSONText.object(fields))
+    }
+
+    /// The fields every line starts with: `time`, `peer`, `round` (when known), `type`.
+    private static func head(peer: String, round: String?, type: String) -> [(String, String)] {
+        var fields = [("time", JSONText.string(timestamp())), ("peer", JSONText.string(peer))]
+        if let round { fields.append(("round", JSONText.string(round))) }
+        fields.append(("type", JSONText.string(type)))
+        return fields
     }
 
     private func append(_ object: String) throws {
