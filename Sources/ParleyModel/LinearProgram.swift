@@ -216,6 +216,23 @@ public struct LinearProgram: Sendable, Equatable {
         return worst
     }
 
+    /// How far `d` is from a direction of recession: the largest violation of the rows and
+    /// bounds with each finite side moved to 0 (0 when x + t·d stays feasible for every t ≥ 0
+    /// from any feasible x).
+    public func recessionViolation(_ d: [Double]) -> Double {
+        var worst = 0.0
+        let activity = matrix.multiply(d)
+        for i in 0..<rowCount {
+            if rowLower[i].isFinite { worst = max(worst, -activity[i]) }
+            if rowUpper[i].isFinite { worst = max(worst, activity[i]) }
+        }
+        for j in 0..<columnCount {
+            if columnLower[j].isFinite { worst = max(worst, -d[j]) }
+            if columnUpper[j].isFinite { worst = max(worst, d[j]) }
+        }
+        return worst
+    }
+
     /// Index of each row name.
     public func rowIndexByName() -> [String: Int] {
         Dictionary(rowNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })

@@ -29,6 +29,8 @@ public final class ClpSolver: LinearSolver {
     /// built at the first QP solve and re-solved warm after that; dropped when bounds, rows or
     /// columns change.
     private var recession: ClpSolver?
+    /// Whether CLP scales the model (turned off when scaling misleads it; see confirmUnbounded).
+    private var scaled = true
     public let settings: SolverSettings
 
     public var rowCount: Int { Int(Clp_numberRows(model)) }
@@ -60,6 +62,7 @@ public final class ClpSolver: LinearSolver {
         Clp_setPrimalTolerance(model, settings.primalTolerance)
         Clp_setDualTolerance(model, settings.dualTolerance)
         if !settings.scaling { Clp_scaling(model, 0) }
+        scaled = settings.scaling
     }
 
     deinit {
@@ -266,15 +269,11 @@ public final class ClpSolver: LinearSolver {
             status = .unbounded
             ray = huge
         }
-        if status == .unbounded && ray == nil {
+        if status == .unbounded && ray == nil && quadratic {
             ray = unboundedRay()
-            if ray == nil && !quadratic {
-                // Dual simplex proves unboundedness without a primal ray; primal simplex gives one.
-                Clp_primal(model, 0)
-                iterations += Int(Clp_numberIterations(model))
-                status = mapStatus()
-                ray = status == .unbounded ? unboundedRay() : nil
-            }
+        }
+        if status == .unbounded && !quadratic {
+            (status, ray) = confirmUnbounded(&iterations)
         }
         if status == .optimal && !quadratic && choice != .cold && !dualFeasible() {
             // Seen with CLP 1.17 in column generation: after columns are added to a scaled model,
@@ -291,6 +290,10 @@ public final class ClpSolver: LinearSolver {
             Clp_initialSolve(model)
             iterations += Int(Clp_numberIterations(model))
             status = mapStatus()
+            if status == .unbounded { (status, ray) = confirmUnbounded(&iterations) }
+        }
+        if status == .infeasible && !quadratic {
+            (status, ray) = confirmInfeasible(&iterations)
         }
         let flip = sense == .maximize ? -1.0 : 1.0
         let n = columnCount
@@ -341,6 +344,87 @@ public final class ClpSolver: LinearSolver {
         let result = recession.solve()
         guard result.status == .optimal, result.objective < -settings.dualTolerance * scale else { return nil }
         return result.primal
+    }
+
+    /// An LP that CLP calls unbounded: the status and ray to report. CLP's own ray is kept when
+    /// it is a true direction of descent; it often is not (lands3 cut into other blocks: a ray
+    /// with entries near 1e20 whose cost and price cancel to 1e-16 of their size, so the
+    /// coordinator saw no improving column and stopped at a plan 2% too dear; capri: no ray at
+    /// all). Then the recession LP gives one, and if it finds none the claim is not confirmed:
+    /// primal simplex from the current basis decides.
+    private func confirmUnbounded(_ iterations: inout Int) -> (SolveStatus, [Double]?) {
+        if let ray = unboundedRay().flatMap(descentDirection) ?? descentRay() { return (.unbounded, ray) }
+        if scaled {
+            // CLP's scaled model disagrees with the recession LP. Seen where a column has no
+            // entries in any row (a partner's variable used only by linking rows): its scale
+            // factor turns a cost that is round-off (1e-15 of its terms) into a clear descent.
+            // The model is solved unscaled from now on.
+            Clp_scaling(model, 0)
+            scaled = false
+        }
+        Clp_primal(model, 0)
+        iterations += Int(Clp_numberIterations(model))
+        let status = mapStatus()
+        guard status == .unbounded else { return (status, nil) }
+        return (status, unboundedRay().flatMap(descentDirection))
+    }
+
+    /// An LP that CLP calls infeasible: the status and ray to report. CLP 1.17 calls some
+    /// unbounded LPs infeasible (presolve says "infeasible or unbounded", and dual simplex on a
+    /// model with huge dual infeasibilities stops at once: adlittle and israel cut into blocks).
+    /// A solve for feasibility alone (objective zero) decides; if that finds a point, the
+    /// recession LP looks for a ray, and failing that primal simplex goes on from the feasible
+    /// basis with the true objective.
+    private func confirmInfeasible(_ iterations: inout Int) -> (SolveStatus, [Double]?) {
+        let n = columnCount
+        guard let c = Clp_getObjCoefficients(model) else { return (.infeasible, nil) }
+        let objective = (0..<n).map { c[$0] }
+        Clp_chgObjCoefficients(model, Array(repeating: 0, count: n))
+        Clp_initialSolve(model)
+        iterations += Int(Clp_numberIterations(model))
+        let feasible = mapStatus() == .optimal
+        Clp_chgObjCoefficients(model, objective)
+        guard feasible else { return (.infeasible, nil) }
+        if let ray = descentRay() { return (.unbounded, ray) }
+        Clp_primal(model, 0)
+        iterations += Int(Clp_numberIterations(model))
+        let status = mapStatus()
+        return (status, status == .unbounded ? unboundedRay().flatMap(descentDirection) : nil)
+    }
+
+    /// `d` scaled to largest entry 1 if it is a direction of recession along which the objective
+    /// falls by more than the dual tolerance (relative to the terms that make it up), else nil.
+    private func descentDirection(_ d: [Double]) -> [Double]? {
+        let n = columnCount
+        let m = rowCount
+        let largest = d.map(abs).max() ?? 0
+        guard d.count == n, largest.isFinite, largest > 0, let c = Clp_getObjCoefficients(model),
+            let lo = Clp_getColLower(model), let up = Clp_getColUpper(model),
+            let rowLo = Clp_getRowLower(model), let rowUp = Clp_getRowUpper(model),
+            let starts = Clp_getVectorStarts(model), let lengths = Clp_getVectorLengths(model),
+            let indices = Clp_getIndices(model), let elements = Clp_getElements(model)
+        else { return nil }
+        let ray = d.map { $0 / largest }
+        var descent = 0.0
+        var size = 0.0
+        var activity = Array(repeating: 0.0, count: m)
+        var magnitude = Array(repeating: 0.0, count: m)
+        let tolerance = settings.primalTolerance
+        for j in 0..<n where ray[j] != 0 {
+            if (ray[j] < -tolerance && lo[j] > -1e30) || (ray[j] > tolerance && up[j] < 1e30) { return nil }
+            descent += c[j] * ray[j]
+            size += abs(c[j] * ray[j])
+            for k in Int(starts[j])..<Int(starts[j]) + Int(lengths[j]) {
+                let i = Int(indices[k])
+                activity[i] += elements[k] * ray[j]
+                magnitude[i] += abs(elements[k] * ray[j])
+            }
+        }
+        for i in 0..<m {
+            let slack = tolerance * max(1, magnitude[i])
+            if (activity[i] < -slack && rowLo[i] > -1e30) || (activity[i] > slack && rowUp[i] < 1e30) { return nil }
+        }
+        return descent < -settings.dualTolerance * max(1, size) ? ray : nil
     }
 
     /// The recession LP of `descentRay`: variables d in the box, each row's finite sides and each

@@ -205,6 +205,33 @@ import Testing
         #expect(abs(r.objective - (-14)) < 1e-6, "\(r.objective)")
     }
 
+    /// adlittle's larger block as the detector cuts it is unbounded: without the linking rows,
+    /// some columns with negative costs have no limit above. CLP 1.17 calls it infeasible
+    /// ("Presolve thinks problem is unbounded", and dual simplex from a crash basis stops at
+    /// once, its dual infeasibilities near 5e24). A solve for feasibility alone finds a point,
+    /// and the recession LP gives the ray.
+    @Test(arguments: backends.map(\.0))
+    func unboundedModelThatCLPCallsInfeasible(_ backend: String) throws {
+        let program = try MPSReader().read(path: Fixtures.path("netlib/adlittle.mps"))
+        let best = try #require(BlockDetector.candidates(program).first)
+        let split = try ChainSplitter(chainName: "adlittle").split(program, best.decomposition)
+        let block = try #require(split.programs.max { $0.rowCount < $1.rowCount })
+        let r = try Self.make(backend, block).solve()
+        #expect(r.status == .unbounded)
+        let d = try #require(r.unboundedRay)
+        #expect(block.recessionViolation(d) <= 1e-9, "a direction of recession: \(block.recessionViolation(d))")
+        #expect(zip(block.objective, d).reduce(0) { $0 + $1.0 * $1.1 } < -1e-6, "the cost falls along it")
+    }
+
+    /// A truly infeasible LP stays infeasible after the feasibility check: x + y ≥ 3 with
+    /// x, y ≤ 1.
+    @Test(arguments: backends.map(\.0))
+    func infeasibleStaysInfeasible(_ backend: String) throws {
+        let program = Self.lp(c: [-1, -1], rows: [[1, 1]], rowLower: [3], rowUpper: [.infinity], upper: [1, 1])
+        let r = try Self.make(backend, program).solve()
+        #expect(r.status == .infeasible)
+    }
+
     /// Adding columns, then rows, then changing a row bound: each warm re-solve reaches the optimum
     /// of the same model built and solved cold.
     @Test func warmStructuralChanges() throws {
