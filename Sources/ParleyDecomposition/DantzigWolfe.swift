@@ -360,6 +360,15 @@ struct DantzigWolfeEngine {
             if iteration > 0 { checkpointSink?(checkpoint()) }
             iteration += 1
             var result = master.solve()
+            var raises = 0
+            while result.status == .unbounded && phase == 1 && rayUsesArtificials(result) && raises < Self.unboundedRaises {
+                // The master's ray buys artificial slack more cheaply than the partners' rays
+                // gain: the penalty is too small, not the chain unbounded (stocfor1, scagr7 cut
+                // into blocks: a partner's ray that the linking rows do bound, at a price).
+                raises += 1
+                try setPenalty(bigM * 100)
+                result = master.solve()
+            }
             if result.status == .optimal && phase == 1 && artificialSum(result) <= switchThreshold {
                 try enterPhaseTwo()
                 result = master.solve()
@@ -527,6 +536,19 @@ struct DantzigWolfeEngine {
         }
         if involved.isEmpty { involved = Set(columns.filter(\.proposal.isRay).map(\.partner)) }
         return involved.sorted().map { partners[$0].name }
+    }
+
+    /// How often one iteration may raise the penalty because the phase-1 master is unbounded
+    /// through its artificials (each raise ×100).
+    static let unboundedRaises = 8
+
+    /// Whether the master's unbounded direction moves an artificial variable: then a larger
+    /// penalty makes it cost more, and the master may be bounded after all. Without a ray from
+    /// CLP, assumed so (phase 1 then raises the penalty a few times before believing it).
+    func rayUsesArtificials(_ result: SolveResult) -> Bool {
+        guard let ray = result.unboundedRay, ray.count == artificialCount + columns.count else { return true }
+        let largest = ray.map(abs).max() ?? 0
+        return (0..<artificialCount).contains { abs(ray[$0]) > 1e-9 * largest }
     }
 
     func artificialSum(_ result: SolveResult) -> Double {
