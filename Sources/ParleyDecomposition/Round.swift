@@ -24,6 +24,7 @@ public enum RoundStatus: String, Sendable, Codable {
     init(_ error: PartnerError) {
         switch error.kind {
         case .infeasible: self = .infeasible
+        case .unbounded: self = .unbounded
         case .unreachable: self = .partnerUnreachable
         default: self = .partnerFailed
         }

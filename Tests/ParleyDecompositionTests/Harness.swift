@@ -10,8 +10,14 @@ struct SplitChain {
     var partners: [LocalPartner]
 
     init(_ name: String, partnerCount: Int? = nil) throws {
-        program = try MPSReader().read(path: Fixtures.path("blocks/\(name).mps"))
-        let decomposition = try BlockDecomposition.read(path: Fixtures.path("blocks/\(name).dec"), for: program)
+        let program = try MPSReader().read(path: Fixtures.path("blocks/\(name).mps"))
+        try self.init(name, program: program, BlockDecomposition.read(path: Fixtures.path("blocks/\(name).dec"), for: program), partnerCount: partnerCount)
+    }
+
+    /// A model cut by another decomposition than its `.dec` file's (one detected, or written by
+    /// the test).
+    init(_ name: String, program: LinearProgram, _ decomposition: BlockDecomposition, partnerCount: Int? = nil) throws {
+        self.program = program
         let split = try ChainSplitter(chainName: name, partnerCount: partnerCount).split(program, decomposition)
         try split.contract.validate()
         self.split = split
