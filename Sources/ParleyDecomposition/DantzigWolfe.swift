@@ -41,7 +41,7 @@ public struct DantzigWolfeSettings: Sendable, Equatable {
     public init() {}
 
     public func validate() throws(SolverError) {
-        if !(gapTolerance >= 0) { throw .invalidSetting("gapTolerance must be at least 0") }
+        if !(gapTolerance >= 0 && gapTolerance.isFinite) { throw .invalidSetting("gapTolerance must be finite and at least 0") }
         if !(feasibilityTolerance > 0) { throw .invalidSetting("feasibilityTolerance must be positive") }
         if maximumIterations < 1 { throw .invalidSetting("maximumIterations must be at least 1") }
         if pricesPerRound < 1 { throw .invalidSetting("pricesPerRound must be at least 1") }

@@ -70,8 +70,8 @@ struct Round: AsyncParsableCommand {
         @Flag(help: "DW: turn dual-price smoothing off.")
         var noStabilization = false
 
-        @Option(help: "DW: price vectors per partner per round (1 = one column per partner).")
-        var pricesPerRound: Int = 3
+        @Option(help: "DW: price vectors per partner per round (1 = one column per partner; default 3, with smoothing).")
+        var pricesPerRound: Int?
 
         @Option(help: "ADMM: initial penalty ρ (default: chosen from the partners' costs and usages).")
         var rho: Double?
@@ -97,9 +97,19 @@ struct Round: AsyncParsableCommand {
             if !(partnerDeadline >= 0) { throw ValidationError("--partner-deadline must be at least 0") }
             if !(heartbeat >= 0) { throw ValidationError("--heartbeat must be at least 0") }
             if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
-            if !(gap >= 0) { throw ValidationError("--gap must be at least 0") }
-            if pricesPerRound < 1 { throw ValidationError("--prices-per-round must be at least 1") }
-            if let rho, !(rho > 0) { throw ValidationError("--rho must be positive") }
+            if let maxSeconds, !(maxSeconds > 0 && maxSeconds.isFinite) {
+                throw ValidationError("--max-seconds must be a positive number of seconds, got \(maxSeconds)")
+            }
+            if !(gap >= 0 && gap.isFinite) { throw ValidationError("--gap must be a finite number at least 0, got \(gap)") }
+            if let pricesPerRound, pricesPerRound < 1 { throw ValidationError("--prices-per-round must be at least 1") }
+            if let pricesPerRound, pricesPerRound > 1, noStabilization {
+                // The points between the smoothed point and the master's duals all coincide
+                // without a stability centre: the round would price one vector and say nothing.
+                throw ValidationError(
+                    "--prices-per-round \(pricesPerRound) needs dual-price smoothing: without it every price vector is the "
+                        + "master's duals (drop --no-stabilization, or give --prices-per-round 1)")
+            }
+            if let rho, !(rho > 0 && rho.isFinite) { throw ValidationError("--rho must be a positive number, got \(rho)") }
         }
 
         func run() async throws {
@@ -108,7 +118,7 @@ struct Round: AsyncParsableCommand {
             var admm = ADMMSettings()
             dantzigWolfe.gapTolerance = gap
             dantzigWolfe.stabilization = !noStabilization
-            dantzigWolfe.pricesPerRound = pricesPerRound
+            dantzigWolfe.pricesPerRound = pricesPerRound ?? (noStabilization ? 1 : 3)
             admm.rho = rho
             if noAcceleration { admm.accelerationMemory = 0 }
             if let maxIterations {

@@ -87,6 +87,19 @@ import Testing
         #expect(invalid.status == 64)
         #expect(invalid.output.contains("--max-seconds must be positive"), "\(invalid.output)")
 
+        // round start checks its settings before it reads anything.
+        let round = ["round", "start", "--chain", "unread.yaml", "--local", "--out", "unwritten"]
+        for (extra, message) in [
+            (["--gap", "inf"], "--gap must be a finite number at least 0, got inf"),
+            (["--max-seconds", "inf"], "--max-seconds must be a positive number of seconds, got inf"),
+            (["--rho", "nan"], "--rho must be a positive number, got nan"),
+            (["--no-stabilization", "--prices-per-round", "3"], "--prices-per-round 3 needs dual-price smoothing"),
+        ] {
+            let refused = try await ParleyBinary.run(round + extra)
+            #expect(refused.status == 64, "\(extra): \(refused.output)")
+            #expect(refused.output.contains(message), "\(extra): \(refused.output)")
+        }
+
         let help = try await ParleyBinary.run(["solve", "--help"])
         #expect(help.status == 0)
         #expect(help.output.contains("USAGE: parley solve <model>"), "\(help.output)")
