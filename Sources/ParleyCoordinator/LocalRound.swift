@@ -33,7 +33,7 @@ public struct LocalRound: Sendable {
         let directory = (chainPath as NSString).deletingLastPathComponent
         let base = directory.isEmpty ? "." : directory
         let partners = try contract.partners.map { party in
-            let problem = try PartnerProblem.load(contract: contract, partnerDirectory: "\(base)/partners/\(party.name)")
+            let problem = try PartnerProblem.load(contract: contract, partnerDirectory: "\(base)/partners/\(party.name)", expected: party.name)
             return try LocalPartner(problem: problem, chainSense: contract.sense)
         }
         return (contract, partners)

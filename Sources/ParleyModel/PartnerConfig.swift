@@ -67,11 +67,19 @@ public struct PartnerConfig: Sendable, Equatable {
 
 extension PartnerProblem {
     /// Loads the partner whose `partner.yaml` and model live in `partnerDirectory`, joined to
-    /// `contract`. Errors name the file at fault.
-    public static func load(contract: ChainContract, partnerDirectory: String) throws(ModelFileError) -> PartnerProblem {
+    /// `contract`. Errors name the file at fault. With `expected`, the file must name that
+    /// partner (the directory `partners/<name>/` of a split holds that partner's own files).
+    public static func load(contract: ChainContract, partnerDirectory: String, expected: String? = nil) throws(ModelFileError)
+        -> PartnerProblem
+    {
         let configPath = partnerDirectory.hasSuffix("/")
             ? partnerDirectory + PartnerConfig.fileName : "\(partnerDirectory)/\(PartnerConfig.fileName)"
         let config = try PartnerConfig.load(path: configPath)
+        if let expected, config.name != expected {
+            throw ModelFileError(
+                file: configPath, line: nil,
+                message: "it names partner '\(config.name)', but it is in the directory of partner '\(expected)'")
+        }
         guard contract.partners.contains(where: { $0.name == config.name }) else {
             throw ModelFileError(
                 file: configPath, line: nil,

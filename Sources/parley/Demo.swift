@@ -103,7 +103,7 @@ struct Demo: AsyncParsableCommand {
 
         // The same chain solved as one model: what a central planner who saw everything would find.
         let problems = try federation.contract.partners.map { party in
-            try PartnerProblem.load(contract: federation.contract, partnerDirectory: "\(chainDirectory)/partners/\(party.name)")
+            try PartnerProblem.load(contract: federation.contract, partnerDirectory: "\(chainDirectory)/partners/\(party.name)", expected: party.name)
         }
         let central = try ClpSolver(program: try federation.contract.centralProgram(problems)).solve()
         print("status        \(result.status.rawValue): \(result.message)")

@@ -42,13 +42,24 @@ import Testing
         let contract = try ChainContract.load(path: files.contract)
         #expect(contract.contentHash == split.contract.contentHash)
         for (k, partnerDirectory) in files.partnerDirectories.enumerated() {
-            let loaded = try PartnerProblem.load(contract: contract, partnerDirectory: partnerDirectory)
+            let loaded = try PartnerProblem.load(
+                contract: contract, partnerDirectory: partnerDirectory, expected: contract.partners[k].name)
             let expected = try PartnerProblem(
                 contract: split.contract, partner: split.contract.partners[k].name, program: split.programs[k])
             #expect(loaded.name == expected.name)
             #expect(loaded.program == expected.program)
             #expect(loaded.linkingRows == expected.linkingRows)
             #expect(loaded.linking == expected.linking)
+        }
+        // p01's directory holding p02's partner.yaml (copied over by hand): refused, not loaded twice.
+        try PartnerConfig(name: "p02").write(to: "\(files.partnerDirectories[0])/partner.yaml")
+        do {
+            _ = try PartnerProblem.load(contract: contract, partnerDirectory: files.partnerDirectories[0], expected: "p01")
+            Issue.record("p02's partner.yaml in p01's directory was loaded")
+        } catch {
+            #expect(
+                error.description
+                    == "\(files.partnerDirectories[0])/partner.yaml: it names partner 'p02', but it is in the directory of partner 'p01'")
         }
     }
 
