@@ -579,8 +579,11 @@ struct MPSParser {
             } catch let freeError {
                 // A name with a space in it only parses in fixed columns; otherwise the
                 // free-format message is the clearer one.
+                // A ROWS line that free format reads as two fields has no name with a space;
+                // fixed columns would only cut its name short (' L CAPACITY' is row 'APACITY'),
+                // which turns a duplicate into a new row.
                 Self.fixedFields(bytes, line, into: &fixedColumns)
-                guard let action = try? parse(fixedColumns) else { throw freeError }
+                guard section != .rows, let action = try? parse(fixedColumns) else { throw freeError }
                 try apply(action)
                 columnsFirst = true
             }

@@ -227,6 +227,24 @@ import Testing
                 """,
             expected: "x.mps:6: duplicate row 'R1' (first at line 4)"),
         Case(
+            // One space after the type: fixed columns would read the name from column 5 on,
+            // 'APACITY', a new row; the model was read with an extra empty row (or, for a
+            // duplicate before the last ROWS line, failed later at a wrong line).
+            label: "duplicate last row, single spaces",
+            text: """
+                NAME BAD
+                ROWS
+                 N COST
+                 G CAPACITY
+                 L CAPACITY
+                COLUMNS
+                 X COST 1 CAPACITY 1
+                RHS
+                 RHS CAPACITY 3
+                ENDATA
+                """,
+            expected: "x.mps:5: duplicate row 'CAPACITY' (first at line 4)"),
+        Case(
             label: "constraint row named like the objective",
             text: """
                 NAME          BAD
