@@ -324,8 +324,12 @@ public actor LocalPartner: Partner {
             }
             throw PartnerError(partner: name, kind: .solverFailure, message: "ADMM update stopped: \(result.status.rawValue)")
         }
+        // The usage is u, the update's own (unique) optimum in the penalised variables; Dx
+        // equals it to CLP's primal tolerance, but an LP partner's x may jump between plans
+        // with the same u, and on ken-07 that noise in Dx kept the dual residual from settling
+        // (1,500 iterations at the optimum without converging; 848 with u).
         let x = Array(result.primal.prefix(base.columnCount))
-        let usage = problem.linking.multiply(x)
+        let usage = Array(result.primal[base.columnCount...])
         let residual = zip(usage, start).map { $0 - $1 }
         lastIterate = x
         keepADMMStep(iteration: request.iteration, usage: usage, residual: residual)
@@ -357,8 +361,8 @@ public actor LocalPartner: Partner {
     /// changes every step). Equivalent to penalising Dx directly, but CLP's nonlinear primal
     /// handles the dense, rank-deficient Q + ρDᵀD badly: on lands3 cut into other blocks it looped
     /// for ever inside one pivot (past its iteration and time limits), and on one such update it
-    /// stopped "optimal" at 216.287 where the optimum is 202.523. With the penalty diagonal on u,
-    /// those updates solve, and the eight benchmark chains take the same iterations as before.
+    /// stopped "optimal" at 216.287 where the optimum is 202.523 (CLP's barrier agrees on the
+    /// latter). With the penalty diagonal on u, those updates solve.
     static func admmModel(_ base: LinearProgram, linking d: SparseMatrix, rho: Double) -> LinearProgram {
         let n = base.columnCount
         let rows = base.rowCount
