@@ -93,7 +93,8 @@ public struct NetworkRound: Sendable {
             partnerDeadlineSeconds: reconnect.deadline.secondsValue, heartbeatSeconds: heartbeat?.secondsValue,
             gapTolerance: dantzigWolfe.gapTolerance,
             stabilization: dantzigWolfe.stabilization, pricesPerRound: dantzigWolfe.pricesPerRound,
-            acceleration: admm.accelerationMemory > 0,
+            acceleration: admm.accelerationMemory > 0, admmAbsoluteTolerance: admm.absoluteTolerance,
+            admmRelativeTolerance: admm.relativeTolerance,
             maximumIterations: method == .dw ? dantzigWolfe.maximumIterations : admm.maximumIterations,
             maximumSeconds: { let s = method == .dw ? dantzigWolfe.maximumSeconds : admm.maximumSeconds; return s.isFinite ? s : nil }())
         try RunState.write(manifest, to: RoundManifest.path(runDirectory: outputDirectory))

@@ -25,6 +25,9 @@ public struct RoundManifest: Sendable, Equatable, Codable {
     public var pricesPerRound: Int
     /// ADMM's Anderson acceleration (`ADMMSettings.accelerationMemory` > 0).
     public var acceleration: Bool
+    /// ADMM's residual tolerances (nil in a manifest written before they could be set: the defaults).
+    public var admmAbsoluteTolerance: Double?
+    public var admmRelativeTolerance: Double?
     public var maximumIterations: Int
     /// nil: no limit.
     public var maximumSeconds: Double?

@@ -79,6 +79,12 @@ struct Round: AsyncParsableCommand {
         @Flag(help: "ADMM: turn Anderson acceleration off.")
         var noAcceleration = false
 
+        @Option(help: "ADMM: absolute tolerance on the primal and dual residuals (as OSQP's eps_abs).")
+        var epsAbs: Double = ADMMSettings().absoluteTolerance
+
+        @Option(help: "ADMM: relative tolerance on the primal and dual residuals (as OSQP's eps_rel).")
+        var epsRel: Double = ADMMSettings().relativeTolerance
+
         @Flag(help: "Do not print the iteration table.")
         var quiet = false
 
@@ -110,6 +116,10 @@ struct Round: AsyncParsableCommand {
                         + "master's duals (drop --no-stabilization, or give --prices-per-round 1)")
             }
             if let rho, !(rho > 0 && rho.isFinite) { throw ValidationError("--rho must be a positive number, got \(rho)") }
+            for (value, flag) in [(epsAbs, "--eps-abs"), (epsRel, "--eps-rel")] where !(value >= 0 && value.isFinite) {
+                throw ValidationError("\(flag) must be a finite number at least 0, got \(value)")
+            }
+            if epsAbs == 0 && epsRel == 0 { throw ValidationError("--eps-abs and --eps-rel cannot both be 0: ADMM would never stop") }
         }
 
         func run() async throws {
@@ -120,6 +130,8 @@ struct Round: AsyncParsableCommand {
             dantzigWolfe.stabilization = !noStabilization
             dantzigWolfe.pricesPerRound = pricesPerRound ?? (noStabilization ? 1 : 3)
             admm.rho = rho
+            admm.absoluteTolerance = epsAbs
+            admm.relativeTolerance = epsRel
             if noAcceleration { admm.accelerationMemory = 0 }
             if let maxIterations {
                 dantzigWolfe.maximumIterations = maxIterations
@@ -266,6 +278,8 @@ struct Round: AsyncParsableCommand {
                 admm.maximumIterations = maxIterations ?? manifest.maximumIterations
                 admm.maximumSeconds = maxSeconds ?? manifest.maximumSeconds ?? .infinity
                 if !manifest.acceleration { admm.accelerationMemory = 0 }
+                if let tolerance = manifest.admmAbsoluteTolerance { admm.absoluteTolerance = tolerance }
+                if let tolerance = manifest.admmRelativeTolerance { admm.relativeTolerance = tolerance }
                 var round = NetworkRound(chainPath: manifest.chain, method: method, outputDirectory: run, tls: tls)
                 round.dantzigWolfe = dantzigWolfe
                 round.admm = admm

@@ -77,6 +77,26 @@ import Testing
         #expect(zero.output.contains("--repeat must be at least 1, got 0"), "\(zero.output)")
     }
 
+    /// --eps-abs and --eps-rel set ADMM's stop: looser tolerances stop sooner (lands3).
+    @Test func admmToleranceFlagsSetTheStop() async throws {
+        let scratch = try Scratch("eps")
+        let split = try await ParleyBinary.run([
+            "split", Fixtures.path("blocks/lands3.mps"), "--dec", Fixtures.path("blocks/lands3.dec"), "--out", "\(scratch.path)/chain",
+        ])
+        #expect(split.status == 0, "\(split.output)")
+        var iterations: [Int] = []
+        for (name, extra) in [("default", [String]()), ("loose", ["--eps-abs", "1e-3", "--eps-rel", "1e-2"])] {
+            let run = try await ParleyBinary.run(
+                ["round", "start", "--chain", "\(scratch.path)/chain/chain.yaml", "--local", "--method", "admm", "--quiet",
+                 "--out", "\(scratch.path)/\(name)"] + extra)
+            #expect(run.status == 0, "\(run.output)")
+            let summary = try readSummary("\(scratch.path)/\(name)")
+            #expect(summary["status"] as? String == "converged")
+            iterations.append(try #require(summary["iterations"] as? Int))
+        }
+        #expect(iterations[1] < iterations[0], "\(iterations)")
+    }
+
     @Test func aBadCommandLineGetsTheWholeTreesMessages() async throws {
         let bogus = try await ParleyBinary.run(["solve", Fixtures.path("blocks/lands3.mps"), "--bogus"])
         #expect(bogus.status == 64)
@@ -94,6 +114,8 @@ import Testing
             (["--max-seconds", "inf"], "--max-seconds must be a positive number of seconds, got inf"),
             (["--rho", "nan"], "--rho must be a positive number, got nan"),
             (["--no-stabilization", "--prices-per-round", "3"], "--prices-per-round 3 needs dual-price smoothing"),
+            (["--eps-rel", "inf"], "--eps-rel must be a finite number at least 0, got inf"),
+            (["--eps-abs", "0", "--eps-rel", "0"], "--eps-abs and --eps-rel cannot both be 0"),
         ] {
             let refused = try await ParleyBinary.run(round + extra)
             #expect(refused.status == 64, "\(extra): \(refused.output)")
