@@ -35,6 +35,9 @@ let package = Package(
         ),
         // glibc's mallopt, for the executable's allocator settings (see Sources/parley/Allocator.swift).
         .systemLibrary(name: "CMalloc"),
+        // Silences CLP's unconditional debugging prints during QP solves without formatting them
+        // (see quiet_stdout.c); used by ParleySolver only.
+        .target(name: "CQuietStdout"),
 
         // Value types and file readers: no solver, no networking.
         .target(
@@ -46,7 +49,7 @@ let package = Package(
         ),
 
         // The LP/QP engine behind a small protocol; the only importer of CClp.
-        .target(name: "ParleySolver", dependencies: ["ParleyModel", "CClp"]),
+        .target(name: "ParleySolver", dependencies: ["ParleyModel", "CClp", "CQuietStdout"]),
 
         // Dantzig–Wolfe and ADMM against the `Partner` protocol. Never imports networking.
         .target(name: "ParleyDecomposition", dependencies: ["ParleyModel", "ParleySolver"]),

@@ -1,4 +1,5 @@
 import CClp
+import CQuietStdout
 import Foundation
 import Synchronization
 import ParleyModel
@@ -539,7 +540,11 @@ enum QuietStandardOutput {
             }
             s.depth += 1
         }
+        // The redirection catches what the interposed printf, puts and putchar do not (CLP's
+        // iostream output); those return at once, which is most of the time saved.
+        parley_quiet_stdout_enter()
         body()
+        parley_quiet_stdout_leave()
         state.withLock { s in
             s.depth -= 1
             if s.depth == 0 && s.saved >= 0 {
