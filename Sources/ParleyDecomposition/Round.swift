@@ -130,14 +130,17 @@ extension ChainContract {
     }
 
     /// The largest amount by which `activity` leaves the linking rows' bounds, and the rows that
-    /// it leaves by more than `tolerance`.
-    public func linkingViolation(_ activity: [Double], tolerance: Double) -> (worst: Double, rows: [String]) {
+    /// it leaves by more than `tolerance` relative to the row's size: its bounds, at least 1,
+    /// and `magnitude` (the partners' usages in absolute value, summed) where given, since a
+    /// copy row x − x' = 0 between plans of 1,000 units is met only to their rounding.
+    public func linkingViolation(_ activity: [Double], tolerance: Double, magnitude: [Double]? = nil) -> (worst: Double, rows: [String]) {
         var worst = 0.0
         var rows: [String] = []
         for (i, row) in linkingRows.enumerated() {
             let v = max(row.lower - activity[i], activity[i] - row.upper, 0)
             worst = max(worst, v)
-            if v > tolerance * max(1, abs(row.lower.isFinite ? row.lower : 0), abs(row.upper.isFinite ? row.upper : 0)) {
+            let size = max(1, abs(row.lower.isFinite ? row.lower : 0), abs(row.upper.isFinite ? row.upper : 0), magnitude?[i] ?? 0)
+            if v > tolerance * size {
                 rows.append(row.name)
             }
         }

@@ -32,6 +32,16 @@ import Testing
         }
     }
 
+    /// A plan check is relative to the row's size: 1e-3 off a row of two plans of 1,000 units
+    /// is round-off at 1e-6, but not on a row whose terms are of size 1.
+    @Test func violationIsMeasuredAgainstTheRowsSize() {
+        let contract = Self.chain(rowLower: 0)
+        #expect(contract.linkingViolation([-1e-3], tolerance: 1e-6).rows == ["need"])
+        #expect(contract.linkingViolation([-1e-3], tolerance: 1e-6, magnitude: [2000]).rows.isEmpty)
+        #expect(contract.linkingViolation([-1e-3], tolerance: 1e-6, magnitude: [2]).rows == ["need"])
+        #expect(contract.linkingViolation([-1e-3], tolerance: 1e-6, magnitude: [2000]).worst == 1e-3)
+    }
+
     /// a and b can each give at most 1; the linking row asks for 3.
     @Test func infeasibleLinkingRowsAreNamed() async throws {
         let contract = Self.chain(rowLower: 3)
