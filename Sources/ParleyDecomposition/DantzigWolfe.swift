@@ -191,6 +191,7 @@ struct DantzigWolfeEngine {
             rowLower: lower + Array(repeating: 1, count: p), rowUpper: upper + Array(repeating: 1, count: p))
         var masterSettings = settings.solver
         masterSettings.scaling = false  // the master grows by columns every iteration
+        masterSettings.checkPrimalFeasibility = true  // weights at −1e-6 on columns of large cost
         // In cost units (see costUnit) the dual tolerance is relative to the chain's cost, and the
         // master's dual objective strays from its primal one by several times it (pds-02: 8e-7
         // at CLP's default 1e-7, which left phase 2 stalled at a gap of 1.6e-6). Kept a thousand

@@ -276,7 +276,7 @@ public final class ClpSolver: LinearSolver {
         if status == .unbounded && !quadratic {
             (status, ray) = confirmUnbounded(&iterations)
         }
-        if status == .optimal && !quadratic && choice != .cold && !(dualFeasible() && primalFeasible()) {
+        if status == .optimal && !quadratic && choice != .cold && !(dualFeasible() && (!settings.checkPrimalFeasibility || primalFeasible())) {
             // Seen with CLP 1.17 in column generation: after columns are added to a scaled model,
             // a warm primal can stop at once and call a basis optimal whose new columns have
             // clearly negative reduced costs; and on a master of 3,600 columns (env_aggr in two

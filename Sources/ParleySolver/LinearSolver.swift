@@ -27,6 +27,10 @@ public struct SolverSettings: Sendable, Equatable {
     /// Let the engine scale rows and columns (CLP's geometric scaling). Off for models that grow
     /// by columns many times (the Dantzig–Wolfe master), where stale scale factors hurt.
     public var scaling: Bool = true
+    /// Re-solve cold a warm LP whose "optimal" point leaves a bound by more than twice the
+    /// primal tolerance. For models whose weights multiply large columns (the Dantzig–Wolfe
+    /// master); elsewhere such residue is harmless and the re-solves change the path.
+    public var checkPrimalFeasibility: Bool = false
     /// How a solve with no usable basis (the first one) starts.
     public var coldStart: ColdStart = .presolve
 
