@@ -573,16 +573,35 @@ struct DantzigWolfeEngine {
 
     /// The master's weights of each partner's proposals, from a final solve that covers every
     /// column added so far.
+    ///
+    /// That solve is polished: CLP leaves weights up to its primal tolerance below zero (the rest
+    /// of its bound perturbation), and on columns of large usage, dropped or kept, they move the
+    /// partners' plans off the linking rows (env_aggr in two partners: 3.2e-4 off copy rows). At
+    /// a primal tolerance of 1e-10, re-solved from the optimal basis, what is left is kept as
+    /// it is, negative or not, down to −1e-9 (what a partner accepts): the plans then meet the
+    /// linking rows as the master's combination does (there, to 2e-13).
     func weights(_ given: SolveResult?) -> [[Int: Double]] {
-        let result = master.solve()
+        var result = master.solve()
+        if result.status == .optimal, (try? master.setPrimalTolerance(Self.polishTolerance)) != nil {
+            let polished = master.solve()
+            if polished.status == .optimal {
+                result = polished
+            } else {
+                try? master.setPrimalTolerance(settings.solver.primalTolerance)
+                result = master.solve()
+            }
+        }
         guard result.status == .optimal, phase == 2 else { return [] }
         var out = Array(repeating: [Int: Double](), count: partners.count)
         for (k, c) in columns.enumerated() {
             let w = result.primal[artificialCount + k]
-            if w > 0 { out[c.partner][c.proposal.id, default: 0] += w }
+            if w > 0 || (w < 0 && w >= -1e-9) { out[c.partner][c.proposal.id, default: 0] += w }
         }
         return out
     }
+
+    /// The primal tolerance of the master's final, polishing solve.
+    static let polishTolerance = 1e-10
 
     /// Pessoa et al.: if the subgradient at the separation point points towards the master's
     /// duals, smooth less; otherwise smooth more.

@@ -145,6 +145,14 @@ public final class ClpSolver: LinearSolver {
         mark(.objective)
     }
 
+    /// Changes the primal tolerance for the solves that follow (the next one starts from the
+    /// current basis, so a finer tolerance polishes the last answer).
+    public func setPrimalTolerance(_ tolerance: Double) throws(SolverError) {
+        guard tolerance > 0, tolerance.isFinite else { throw .invalidSetting("primal tolerance must be positive") }
+        Clp_setPrimalTolerance(model, tolerance)
+        mark(.bounds)
+    }
+
     public func setColumnBounds(_ column: Int, lower: Double, upper: Double) throws(SolverError) {
         guard (0..<columnCount).contains(column) else { throw .dimensionMismatch("no column \(column)") }
         guard !lower.isNaN, !upper.isNaN, lower != .infinity, upper != -.infinity else {
