@@ -579,7 +579,7 @@ struct DantzigWolfeEngine {
     /// partners' plans off the linking rows (env_aggr in two partners: 3.2e-4 off copy rows). At
     /// a primal tolerance of 1e-10, re-solved from the optimal basis, what is left is kept as
     /// it is, negative or not, down to −1e-9 (what a partner accepts): the plans then meet the
-    /// linking rows as the master's combination does (there, to 2e-13).
+    /// linking rows as the master's combination does (there, to 4e-11).
     func weights(_ given: SolveResult?) -> [[Int: Double]] {
         var result = master.solve()
         if result.status == .optimal, (try? master.setPrimalTolerance(Self.polishTolerance)) != nil {
