@@ -240,27 +240,27 @@ public struct ADMM: Sendable {
                 observer?(record)
 
                 let violation = contract.linkingViolation(sum, tolerance: 0).worst
+                // The dual residual is how far the plans moved from the last iterate. A step that
+                // started elsewhere (acceleration's combination, or the plain step a rejected one
+                // replaced) can land back on that iterate without it being a fixed point: blend
+                // cut into blocks "converged" at 6 iterations, 7.8% above its optimum, with a dual
+                // residual of exactly 0. A plain step from here decides.
+                var confirming = false
                 if primal <= primalLimit && dual <= dualLimit {
-                    guard case .plain = from else {
-                        // The dual residual is how far the plans moved from the last iterate. A
-                        // step that started elsewhere (acceleration's combination, or the plain
-                        // step a rejected one replaced) can land back on that iterate without it
-                        // being a fixed point: blend cut into blocks "converged" at 6 iterations,
-                        // 7.8% above its optimum, with a dual residual of exactly 0. A plain step
-                        // from here decides.
-                        next = .plain
-                        if iteration >= settings.maximumIterations {
-                            return finish(.iterationLimit, "stopped after \(iteration) iterations", violation: violation)
-                        }
-                        continue
+                    if case .plain = from {
+                        return finish(.converged, "primal residual \(primal) ≤ \(primalLimit), dual residual \(dual) ≤ \(dualLimit)", violation: violation)
                     }
-                    return finish(.converged, "primal residual \(primal) ≤ \(primalLimit), dual residual \(dual) ≤ \(dualLimit)", violation: violation)
+                    confirming = true
                 }
                 if iteration >= settings.maximumIterations {
                     return finish(.iterationLimit, "stopped after \(iteration) iterations", violation: violation)
                 }
                 if secondsBefore + (clock.now - start).secondsValue >= settings.maximumSeconds {
                     return finish(.timeLimit, "stopped after \(secondsBefore + (clock.now - start).secondsValue) s", violation: violation)
+                }
+                if confirming {
+                    next = .plain
+                    continue
                 }
                 // Residual balancing on scaled residuals (OSQP): move ρ towards the side that lags.
                 if iteration >= nextAdaptation && primal > 0 && dual > 0 {

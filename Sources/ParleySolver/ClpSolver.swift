@@ -347,9 +347,7 @@ public final class ClpSolver: LinearSolver {
     /// Its matrix and bounds never change, so it is built once and re-solved warm for each new
     /// linear objective.
     private func descentRay() -> [Double]? {
-        let n = columnCount
-        guard let c = Clp_getObjCoefficients(model) else { return nil }
-        let objective = (0..<n).map { c[$0] }
+        guard let objective = currentObjective() else { return nil }
         let scale = max(1, objective.map(abs).max() ?? 1)
         if recession == nil { recession = try? ClpSolver(program: recessionProgram(objective: objective)) }
         guard let recession, (try? recession.setObjective(objective)) != nil else { return nil }
@@ -374,11 +372,22 @@ public final class ClpSolver: LinearSolver {
             Clp_scaling(model, 0)
             scaled = false
         }
+        return primalFromHere(&iterations)
+    }
+
+    /// Primal simplex from the current basis: its status, and its ray if that is a true
+    /// direction of descent (the last word of both checks below).
+    private func primalFromHere(_ iterations: inout Int) -> (SolveStatus, [Double]?) {
         Clp_primal(model, 0)
         iterations += Int(Clp_numberIterations(model))
         let status = mapStatus()
-        guard status == .unbounded else { return (status, nil) }
-        return (status, unboundedRay().flatMap(descentDirection))
+        return (status, status == .unbounded ? unboundedRay().flatMap(descentDirection) : nil)
+    }
+
+    /// The linear objective as CLP holds it (min form), copied.
+    private func currentObjective() -> [Double]? {
+        guard let c = Clp_getObjCoefficients(model) else { return nil }
+        return (0..<columnCount).map { c[$0] }
     }
 
     /// An LP that CLP calls infeasible: the status and ray to report. CLP 1.17 calls some
@@ -388,20 +397,15 @@ public final class ClpSolver: LinearSolver {
     /// recession LP looks for a ray, and failing that primal simplex goes on from the feasible
     /// basis with the true objective.
     private func confirmInfeasible(_ iterations: inout Int) -> (SolveStatus, [Double]?) {
-        let n = columnCount
-        guard let c = Clp_getObjCoefficients(model) else { return (.infeasible, nil) }
-        let objective = (0..<n).map { c[$0] }
-        Clp_chgObjCoefficients(model, Array(repeating: 0, count: n))
+        guard let objective = currentObjective() else { return (.infeasible, nil) }
+        Clp_chgObjCoefficients(model, Array(repeating: 0, count: columnCount))
         Clp_initialSolve(model)
         iterations += Int(Clp_numberIterations(model))
         let feasible = mapStatus() == .optimal
         Clp_chgObjCoefficients(model, objective)
         guard feasible else { return (.infeasible, nil) }
         if let ray = descentRay() { return (.unbounded, ray) }
-        Clp_primal(model, 0)
-        iterations += Int(Clp_numberIterations(model))
-        let status = mapStatus()
-        return (status, status == .unbounded ? unboundedRay().flatMap(descentDirection) : nil)
+        return primalFromHere(&iterations)
     }
 
     /// `d` scaled to largest entry 1 if it is a direction of recession along which the objective
