@@ -11,8 +11,9 @@ import ParleyModel
 /// objective, duals and reduced costs negated on the way out), so CLP's own sign conventions
 /// never leak. LPs solve cold with dual simplex (after presolve or from a crash basis, as
 /// ``SolverSettings/coldStart`` says), warm with primal simplex after objective changes or new
-/// columns and with dual simplex after bound changes or new rows. QPs always use primal simplex:
-/// CLP's dual ignores a quadratic objective.
+/// columns and with dual simplex after bound changes or new rows. QPs always use primal simplex
+/// (CLP's dual ignores a quadratic objective), and its "optimal" is checked: a point that is not
+/// stationary is solved again by CLP's barrier.
 ///
 /// Not `Sendable`: a CLP model must be used from one thread at a time. Callers that share one
 /// across tasks put it inside an actor.
@@ -281,6 +282,26 @@ public final class ClpSolver: LinearSolver {
         if status == .unbounded && ray == nil && quadratic {
             ray = unboundedRay()
         }
+        if quadratic && status == .optimal && !quadraticStationary() {
+            // CLP 1.17's nonlinear primal can stop "optimal" where the QP is not: on ADMM
+            // updates of ken-07 (a partner column that appears in one row only, at its bound
+            // with a reduced cost of −4.5e5 pulling it off), after 6,000 iterations, cold or
+            // warm; HiGHS and CLP's own barrier find the optimum 0.24% lower. Every later warm
+            // solve stopped at the same point, and the round's primal residual with it. The
+            // barrier, started from zero (from the current point it returns that point as it
+            // is), solves those; its crossover leaves a basis for the next warm solve.
+            resetColumnSolution()
+            QuietStandardOutput.run { _ = Clp_initialBarrierSolve(model) }
+            iterations += Int(Clp_numberIterations(model))
+            status = mapStatus()
+            if !(status == .optimal && quadraticStationary()) {
+                // The barrier stopped short (it has a limit of its own): the primal from its point.
+                QuietStandardOutput.run { _ = Clp_primal(model, 0) }
+                iterations += Int(Clp_numberIterations(model))
+                status = mapStatus()
+                if status == .optimal && !quadraticStationary() { status = .error }
+            }
+        }
         if status == .unbounded && !quadratic {
             (status, ray) = confirmUnbounded(&iterations)
         }
@@ -508,6 +529,44 @@ public final class ClpSolver: LinearSolver {
             if d[j] > scale && !atLower { return false }
         }
         return true
+    }
+
+    /// Whether CLP's point is stationary for the QP: no column that could move in an improving
+    /// direction has a reduced cost (c + Qx − Aᵀy) beyond 100 × the dual tolerance, relative to
+    /// the size of the terms it is the sum of (a QP's gradient runs to millions where ADMM's
+    /// penalty is large). The sizes come from CLP's own arrays: Aᵀy from the row prices, Qx as
+    /// what is left.
+    private func quadraticStationary() -> Bool {
+        let n = columnCount
+        guard let x = Clp_getColSolution(model), let d = Clp_getReducedCost(model), let c = Clp_getObjCoefficients(model),
+            let y = Clp_getRowPrice(model), let lo = Clp_getColLower(model), let up = Clp_getColUpper(model),
+            let starts = Clp_getVectorStarts(model), let lengths = Clp_getVectorLengths(model),
+            let indices = Clp_getIndices(model), let elements = Clp_getElements(model)
+        else { return true }
+        let tolerance = 100 * settings.dualTolerance
+        // A floor for columns whose own terms are all small: round-off in the row prices is
+        // relative to the largest cost (seen: 2e-5 on a pds-02 update whose costs reach 1e4).
+        let floor = settings.dualTolerance * max(1, (0..<n).reduce(0) { max($0, abs(c[$1])) })
+        for j in 0..<n {
+            // CLP's nonlinear primal leaves values near a bound (1.5e-7 off, seen on fxm2_6 with
+            // a primal tolerance of 1e-7, which CLP applies to the scaled model).
+            let atLower = x[j] <= lo[j] + 10 * settings.primalTolerance * max(1, abs(lo[j]))
+            let atUpper = x[j] >= up[j] - 10 * settings.primalTolerance * max(1, abs(up[j]))
+            guard (d[j] < -floor && !atUpper) || (d[j] > floor && !atLower) else { continue }
+            var priced = 0.0
+            let start = Int(starts[j])
+            for k in start..<(start + Int(lengths[j])) { priced += elements[k] * y[Int(indices[k])] }
+            let curvature = d[j] - c[j] + priced  // (Qx)ⱼ
+            if abs(d[j]) > tolerance * max(1, abs(c[j]), abs(priced), abs(curvature)) { return false }
+        }
+        return true
+    }
+
+    /// Sets every column's value to the point of its bounds nearest zero.
+    private func resetColumnSolution() {
+        let n = columnCount
+        guard let lo = Clp_getColLower(model), let up = Clp_getColUpper(model) else { return }
+        Clp_setColSolution(model, (0..<n).map { min(max(0, lo[$0]), up[$0]) })
     }
 
     /// Whether the current point keeps every column within its bounds and every row within its

@@ -28,6 +28,17 @@ import Testing
         try await converges(name, settings: settings, within: 1000)
     }
 
+    /// ken-07 without acceleration, where CLP's primal stopped some partners' updates short of
+    /// their optimum (a column in one linking row only, left at its bound; see
+    /// quadraticWhereCLPsPrimalStopsShort): their usages stopped moving, and the primal residual
+    /// stayed at 706 until the iteration limit. With those solves caught it converges (1,396
+    /// iterations).
+    @Test func withoutAccelerationKen07Converges() async throws {
+        var settings = ADMMSettings()
+        settings.accelerationMemory = 0
+        try await converges("ken-07", settings: settings, within: 2000)
+    }
+
     func converges(_ name: String, settings: ADMMSettings, within limit: Int) async throws {
         let chain = try SplitChain(name)
         let reference = Fixtures.references.first { $0.name == name }!.optimum

@@ -223,6 +223,37 @@ import Testing
         #expect(zip(block.objective, d).reduce(0) { $0 + $1.0 * $1.1 } < -1e-6, "the cost falls along it")
     }
 
+    /// One partner's ADMM update of ken-07 (Tests/Fixtures/solver/README.md): CLP 1.17's primal
+    /// stops "optimal" at −11,089,622.4 after 6,000 iterations, column 73 at its lower bound with
+    /// a reduced cost of −4,549. HiGHS finds −11,116,535.379555605. The answer must be that
+    /// optimum, and the point must be stationary as computed here from the model itself
+    /// (c + Qx − Aᵀy against each column's bounds), not as CLP reports it.
+    @Test(arguments: backends.map(\.0))
+    func quadraticWhereCLPsPrimalStopsShort(_ backend: String) throws {
+        let program = try MPSReader().read(path: Fixtures.solverModel("ken07-admm-update.mps"))
+        let r = try Self.make(backend, program).solve()
+        #expect(r.status == .optimal)
+        let reference = -11_116_535.379555605
+        #expect(abs(r.objective - reference) <= 1e-9 * abs(reference), "\(r.objective)")
+        let x = r.primal
+        var gradient = program.objective
+        for t in program.quadratic {
+            gradient[t.row] += t.value * x[t.column]
+            if t.row != t.column { gradient[t.column] += t.value * x[t.row] }
+        }
+        for j in 0..<program.columnCount {
+            let (rows, values) = program.matrix.column(j)
+            var priced = 0.0
+            for (i, a) in zip(rows, values) { priced += a * r.rowDuals[i] }
+            let d = gradient[j] - priced
+            let scale = max(1, abs(gradient[j]), abs(priced))
+            let atLower = x[j] <= program.columnLower[j] + 1e-6
+            let atUpper = x[j] >= program.columnUpper[j] - 1e-6
+            if d < -1e-7 * scale { #expect(atUpper, "column \(j) at \(x[j]) with reduced cost \(d)") }
+            if d > 1e-7 * scale { #expect(atLower, "column \(j) at \(x[j]) with reduced cost \(d)") }
+        }
+    }
+
     /// A truly infeasible LP stays infeasible after the feasibility check: x + y ≥ 3 with
     /// x, y ≤ 1.
     @Test(arguments: backends.map(\.0))

@@ -29,4 +29,10 @@ public enum Fixtures {
     }()
 
     public static func path(_ relative: String) -> String { instances.appendingPathComponent(relative).path }
+
+    /// Models this project derived and keeps for solver regressions (`Tests/Fixtures/solver`,
+    /// each described in its README).
+    public static func solverModel(_ name: String) -> String {
+        instances.deletingLastPathComponent().appendingPathComponent("solver").appendingPathComponent(name).path
+    }
 }
