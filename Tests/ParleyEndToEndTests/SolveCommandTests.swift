@@ -19,8 +19,11 @@ import Testing
         let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
         let objective = try #require(object["objective"] as? Double)
         #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        // User CPU as getrusage gives it: Linux splits a process's run time between user and
+        // system by the clock ticks that fell in each, so a run shorter than a tick whose one
+        // tick fell in the kernel reports 0 (seen for lands3 on a fast machine).
         let cpu = try #require(object["cpu_seconds"] as? Double)
-        #expect(cpu > 0 && cpu < 10)
+        #expect(cpu >= 0 && cpu < 10, "\(cpu)")
     }
 
     @Test func exitStatusesSayWhatHappened() async throws {
