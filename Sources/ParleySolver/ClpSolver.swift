@@ -389,7 +389,14 @@ public final class ClpSolver: LinearSolver {
         if recession == nil { recession = try? ClpSolver(program: recessionProgram(objective: objective)) }
         guard let recession, (try? recession.setObjective(objective)) != nil else { return nil }
         let result = recession.solve()
-        guard result.status == .optimal, result.objective < -settings.dualTolerance * scale else { return nil }
+        guard result.status == .optimal, result.objective < -settings.dualTolerance * scale else {
+            // A small descent still counts when it is large next to the costs it is made of
+            // (see descentDirection): tuff cut by the detector has a partner whose costs of
+            // ±0.0909 differ by 5.6e-6, and its cost falls 9.6e-8 along a true ray; CLP calls it
+            // unbounded, rightly, and without this no ray was ever reported.
+            if result.status == .optimal, result.objective < 0 { return descentDirection(result.primal) }
+            return nil
+        }
         return result.primal
     }
 
@@ -446,7 +453,8 @@ public final class ClpSolver: LinearSolver {
     }
 
     /// `d` scaled to largest entry 1 if it is a direction of recession along which the objective
-    /// falls by more than the dual tolerance (relative to the terms that make it up), else nil.
+    /// falls by more than the dual tolerance relative to the terms that make it up (not at least
+    /// the tolerance itself: costs of 0.09 can give a true descent of 1e-7), else nil.
     private func descentDirection(_ d: [Double]) -> [Double]? {
         let n = columnCount
         let m = rowCount
@@ -477,7 +485,7 @@ public final class ClpSolver: LinearSolver {
             let slack = tolerance * max(1, magnitude[i])
             if (activity[i] < -slack && rowLo[i] > -1e30) || (activity[i] > slack && rowUp[i] < 1e30) { return nil }
         }
-        return descent < -settings.dualTolerance * max(1, size) ? ray : nil
+        return descent < -settings.dualTolerance * size && descent < -1e-12 ? ray : nil
     }
 
     /// The recession LP of `descentRay`: variables d in the box, each row's finite sides and each
@@ -547,11 +555,15 @@ public final class ClpSolver: LinearSolver {
         return true
     }
 
-    /// Whether CLP's point is stationary for the QP: no column that could move in an improving
-    /// direction has a reduced cost (c + Qx − Aᵀy) beyond 100 × the dual tolerance, relative to
-    /// the size of the terms it is the sum of (a QP's gradient runs to millions where ADMM's
-    /// penalty is large). The sizes come from CLP's own arrays: Aᵀy from the row prices, Qx as
-    /// what is left.
+    /// Whether CLP's point is stationary for the QP, up to what matters. The stalls this is for
+    /// are gross (ken-07: a reduced cost of −4.5e5 on a column at its bound with 10,195 units
+    /// of room, as large as the terms it is the sum of), while CLP's own answers carry reduced
+    /// costs of 1e-5 next to terms of 0.03 (its dual tolerance applies to the scaled model) and
+    /// values 1.3e-6 from a bound they are pushed towards. So a column fails only if its reduced
+    /// cost (c + Qx − Aᵀy) is over 1e-3 of the largest of those terms (and of 1) and its
+    /// first-order gain (reduced cost × the room the column has in the improving direction) is
+    /// over 1e-7 of the objective's scale. The terms' sizes come from CLP's own arrays: Aᵀy from
+    /// the row prices, Qx as what is left.
     private func quadraticStationary() -> Bool {
         let n = columnCount
         guard let x = Clp_getColSolution(model), let d = Clp_getReducedCost(model), let c = Clp_getObjCoefficients(model),
@@ -559,16 +571,11 @@ public final class ClpSolver: LinearSolver {
             let starts = Clp_getVectorStarts(model), let lengths = Clp_getVectorLengths(model),
             let indices = Clp_getIndices(model), let elements = Clp_getElements(model)
         else { return true }
-        let tolerance = 100 * settings.dualTolerance
-        // A floor for columns whose own terms are all small: round-off in the row prices is
-        // relative to the largest cost (seen: 2e-5 on a pds-02 update whose costs reach 1e4).
-        let floor = settings.dualTolerance * max(1, (0..<n).reduce(0) { max($0, abs(c[$1])) })
-        for j in 0..<n {
-            // CLP's nonlinear primal leaves values near a bound (1.5e-7 off, seen on fxm2_6 with
-            // a primal tolerance of 1e-7, which CLP applies to the scaled model).
-            let atLower = x[j] <= lo[j] + 10 * settings.primalTolerance * max(1, abs(lo[j]))
-            let atUpper = x[j] >= up[j] - 10 * settings.primalTolerance * max(1, abs(up[j]))
-            guard (d[j] < -floor && !atUpper) || (d[j] > floor && !atLower) else { continue }
+        let tolerance = 1e-3
+        let worth = 1e-7 * max(1, (0..<n).reduce(0) { $0 + abs(c[$1] * x[$1]) })
+        for j in 0..<n where d[j] != 0 {
+            let room = d[j] > 0 ? x[j] - lo[j] : up[j] - x[j]
+            guard abs(d[j]) * room > worth else { continue }
             var priced = 0.0
             let start = Int(starts[j])
             for k in start..<(start + Int(lengths[j])) { priced += elements[k] * y[Int(indices[k])] }
