@@ -311,7 +311,11 @@ public actor LocalPartner: Partner {
         // (ρ/2)‖u − target‖² = (ρ/2)‖u‖² − ρ·targetᵀu + constant.
         let target = zip(start, request.shift).map { $0 - $1 }
         try solver.setObjective(base.objective + target.map { -request.rho * $0 })
-        let result = solver.solve()
+        var result = solver.solve()
+        if result.status == .iterationLimit {
+            // CLP's primal cycled past the guard on its iterations: the barrier instead.
+            result = solver.solveByBarrier()
+        }
         guard result.status == .optimal else {
             if result.status == .infeasible { throw infeasible(.infeasible) }
             if result.status == .unbounded {

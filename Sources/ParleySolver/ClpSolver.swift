@@ -288,19 +288,8 @@ public final class ClpSolver: LinearSolver {
             // with a reduced cost of −4.5e5 pulling it off), after 6,000 iterations, cold or
             // warm; HiGHS and CLP's own barrier find the optimum 0.24% lower. Every later warm
             // solve stopped at the same point, and the round's primal residual with it. The
-            // barrier, started from zero (from the current point it returns that point as it
-            // is), solves those; its crossover leaves a basis for the next warm solve.
-            resetColumnSolution()
-            QuietStandardOutput.run { _ = Clp_initialBarrierSolve(model) }
-            iterations += Int(Clp_numberIterations(model))
-            status = mapStatus()
-            if !(status == .optimal && quadraticStationary()) {
-                // The barrier stopped short (it has a limit of its own): the primal from its point.
-                QuietStandardOutput.run { _ = Clp_primal(model, 0) }
-                iterations += Int(Clp_numberIterations(model))
-                status = mapStatus()
-                if status == .optimal && !quadraticStationary() { status = .error }
-            }
+            // barrier solves those (see barrierRescue).
+            status = barrierRescue(&iterations)
         }
         if status == .unbounded && !quadratic {
             (status, ray) = confirmUnbounded(&iterations)
@@ -344,6 +333,44 @@ public final class ClpSolver: LinearSolver {
         if status == .infeasible && !quadratic {
             (status, ray) = confirmInfeasible(&iterations)
         }
+        return currentResult(status, ray: ray, iterations: iterations, seconds: (clock.now - start).seconds)
+    }
+
+    /// Solves a QP again by CLP's barrier (see barrierRescue), for a caller whose primal simplex
+    /// stopped at the iteration limit it set as a guard against cycling: ADMM updates of
+    /// recipe and tuff cut by the detector did, on their first or fifteenth step, where the
+    /// barrier solves them. An LP is left as it is (status `.error`): its stalls have their own
+    /// remedies.
+    public func solveByBarrier() -> SolveResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        guard quadratic else { return currentResult(.error, ray: nil, iterations: 0, seconds: 0) }
+        pending = .none
+        var iterations = 0
+        let status = barrierRescue(&iterations)
+        return currentResult(status, ray: nil, iterations: iterations, seconds: (clock.now - start).seconds)
+    }
+
+    /// CLP's barrier on the QP, started from zero: from the current point it returns that point
+    /// as it is. Its crossover leaves a basis for the next warm solve; if it stops short (it has
+    /// an iteration limit of its own), the primal goes on from its point. A point that is still
+    /// not stationary is reported as `.error`.
+    private func barrierRescue(_ iterations: inout Int) -> SolveStatus {
+        resetColumnSolution()
+        QuietStandardOutput.run { _ = Clp_initialBarrierSolve(model) }
+        iterations += Int(Clp_numberIterations(model))
+        var status = mapStatus()
+        if !(status == .optimal && quadraticStationary()) {
+            QuietStandardOutput.run { _ = Clp_primal(model, 0) }
+            iterations += Int(Clp_numberIterations(model))
+            status = mapStatus()
+            if status == .optimal && !quadraticStationary() { status = .error }
+        }
+        return status
+    }
+
+    /// The model's current point as a result.
+    private func currentResult(_ status: SolveStatus, ray: [Double]?, iterations: Int, seconds: Double) -> SolveResult {
         let flip = sense == .maximize ? -1.0 : 1.0
         let n = columnCount
         let m = rowCount
@@ -351,17 +378,16 @@ public final class ClpSolver: LinearSolver {
             guard let p else { return Array(repeating: 0, count: count) }
             return (0..<count).map { scale * p[$0] }
         }
-        let objective = flip * Clp_getObjValue(model) + constant
         return SolveResult(
             status: status,
-            objective: objective,
+            objective: flip * Clp_getObjValue(model) + constant,
             primal: copy(Clp_getColSolution(model), n),
             rowActivity: copy(Clp_getRowActivity(model), m),
             rowDuals: copy(Clp_getRowPrice(model), m, scale: flip),
             reducedCosts: copy(Clp_getReducedCost(model), n, scale: flip),
             unboundedRay: ray,
             iterations: iterations,
-            seconds: (clock.now - start).seconds)
+            seconds: seconds)
     }
 
     /// The first solve of an LP, or one after a change that leaves no usable basis.

@@ -88,6 +88,21 @@ import Testing
         #expect(abs(objective - Self.lands3Optimum) <= 1e-4 * Self.lands3Optimum, "objective \(objective)")
     }
 
+    /// recipe cut by the detector: partner p03's first ADMM update cycles in CLP's primal simplex
+    /// until the partner's guard on its iterations stops it ("ADMM update stopped:
+    /// iteration_limit" after 7 iterations, before); CLP's barrier solves it, and the round
+    /// converges to the optimum.
+    @Test func detectedRecipeByADMM() async throws {
+        let program = try MPSReader().read(path: Fixtures.path("netlib/recipe.mps"))
+        let best = try #require(BlockDetector.candidates(program).first)
+        let chain = try SplitChain("recipe", program: program, best.decomposition)
+        let reference = Fixtures.references.first { $0.name == "recipe" }!.optimum
+        let result = try await ADMM().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .converged, "\(result.message)")
+        let objective = try #require(result.objective)
+        #expect(abs(objective - reference) <= 1e-4 * abs(reference), "objective \(objective) vs \(reference)")
+    }
+
     /// lands3 with the first facility paying −100 a unit and out of the budget in every
     /// scenario: it pays to build without limit. DW names the partners
     /// whose rays do it; ADMM, whose ρ reaches its cap on the way, used to stop at a
