@@ -41,9 +41,15 @@ extension ConvergenceReport {
 
     /// `parley log show --follow`: prints the table as `show` does, a line at a time as rows
     /// arrive (the header with the first row, when the method is known), then the summary.
+    ///
+    /// With `waitForStart`, a run directory or log that does not exist yet is waited for (the
+    /// round creates both when it starts), and `waiting` hears the log's path once; a run
+    /// directory whose parent does not exist either is an error at once, as a mistyped path.
     public static func follow(
-        runDirectory: String, pollInterval: Duration = defaultPollInterval, output: (String) -> Void
+        runDirectory: String, pollInterval: Duration = defaultPollInterval, waitForStart: Bool = false,
+        waiting: (String) -> Void = { _ in }, output: (String) -> Void
     ) async throws {
+        if waitForStart { try await waitForLog(runDirectory: runDirectory, pollInterval: pollInterval, waiting: waiting) }
         var columns: (method: String, traffic: Bool)?
         try await poll(runDirectory: runDirectory, pollInterval: pollInterval) { event in
             switch event {
@@ -58,6 +64,25 @@ extension ConvergenceReport {
                 output("")
                 summary.lines.forEach(output)
             }
+        }
+    }
+
+    /// Waits until the run directory holds its log, or a summary without one (a round that
+    /// ended before its first iteration: `poll` then names the missing log).
+    static func waitForLog(runDirectory: String, pollInterval: Duration, waiting: (String) -> Void) async throws {
+        let logPath = logPath(runDirectory: runDirectory)
+        let parent = (runDirectory as NSString).deletingLastPathComponent
+        var announced = false
+        while !FileManager.default.fileExists(atPath: logPath) && !FileManager.default.fileExists(atPath: summaryPath(runDirectory: runDirectory)) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: parent.isEmpty ? "." : parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ModelFileError(file: runDirectory, line: nil, message: "no such run directory")
+            }
+            if !announced {
+                waiting(logPath)
+                announced = true
+            }
+            try await Task.sleep(for: pollInterval)
         }
     }
 

@@ -13,7 +13,8 @@ extension Log {
                 objective, bound, gap, columns, α; ADMM: objective, primal and dual residual, ρ; the \
                 slowest partner and elapsed seconds; bytes sent and received for networked rounds), \
                 then the summary once summary.json exists. With --follow, prints new rows as the \
-                round appends them and stops when the summary appears (or on Ctrl-C).
+                round appends them and stops when the summary appears (or on Ctrl-C); started \
+                before the round, it waits for the run directory and its log to appear.
                 """
         )
 
@@ -26,7 +27,12 @@ extension Log {
         func run() async throws {
             try await Log.report {
                 if follow {
-                    try await ConvergenceReport.follow(runDirectory: run) { line in
+                    try await ConvergenceReport.follow(
+                        runDirectory: run, waitForStart: true,
+                        waiting: { path in
+                            FileHandle.standardError.write(Data("waiting for \(path) (the round has not started yet; Ctrl-C to stop)\n".utf8))
+                        }
+                    ) { line in
                         print(line)
                         fflush(nil)
                     }

@@ -221,6 +221,45 @@ import Testing
         }
     }
 
+    /// `log show --follow` started before the round: it waits for the run directory and its
+    /// log, says so once, then prints the table as `show` does.
+    @Test(.timeLimit(.minutes(1))) func followStartedBeforeTheRoundWaitsForIt() async throws {
+        let parent = NSTemporaryDirectory() + "parley-follow-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let run = "\(parent)/run"
+        final class Seen: @unchecked Sendable {
+            // @unchecked: touched by the follower's task only, read after it ends.
+            var waiting: [String] = []
+            var lines: [String] = []
+        }
+        let seen = Seen()
+        let follower = Task {
+            try await ConvergenceReport.follow(
+                runDirectory: run, pollInterval: .milliseconds(10), waitForStart: true,
+                waiting: { seen.waiting.append($0) }, output: { seen.lines.append($0) })
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: false)
+        try await Task.sleep(for: .milliseconds(50))
+        try (#"{"iteration": 1, "seconds": 0.1, "objective": 9, "bound": 1, "gap": 0.9, "phase": 1}"# + "\n").write(
+            toFile: "\(run)/convergence.jsonl", atomically: false, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(50))
+        try #"{"method": "dw", "status": "optimal", "objective": 9, "iterations": 1, "message": "done"}"#.write(
+            toFile: "\(run)/summary.json", atomically: true, encoding: .utf8)
+        try await follower.value
+        #expect(seen.waiting == ["\(run)/convergence.jsonl"])
+        #expect(seen.lines == (try ConvergenceReport.load(runDirectory: run).lines))
+    }
+
+    /// Waiting is for a round yet to start, not for a mistyped path: a run directory whose parent
+    /// does not exist is an error at once.
+    @Test func followWaitingStillNamesAMissingParent() async throws {
+        await #expect(throws: ModelFileError(file: "/nonexistent/run", line: nil, message: "no such run directory")) {
+            try await ConvergenceReport.follow(runDirectory: "/nonexistent/run", waitForStart: true) { _ in }
+        }
+    }
+
     @Test func followNamesAMissingRunDirectory() async throws {
         var events = ConvergenceReport.events(runDirectory: "/nonexistent/run").makeAsyncIterator()
         await #expect(throws: ModelFileError(file: "/nonexistent/run", line: nil, message: "no such run directory")) {
