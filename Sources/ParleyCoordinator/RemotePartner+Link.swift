@@ -149,10 +149,16 @@ extension RemotePartner {
                                     partner: name, kind: .badRequest,
                                     message: "welcomed with contract hash \(welcome.contractHash), not this contract's")
                             }
-                        case .error(let error) where error.code == WireErrorMessage.busy && welcomedOnce:
-                            // The node still holds our previous connection (its end has not seen
-                            // the cut yet): it lets go when that connection's close reaches it.
-                            throw TransportError(.connectionFailed, "\(endpoint) still serves the previous connection: \(error.text)")
+                        case .error(let error) where error.code == WireErrorMessage.busy:
+                            // The node still holds a connection: ours from before a cut, or a
+                            // coordinator's that ended (crashed, or exited while the link was
+                            // down) without its close reaching the node. It lets go when that
+                            // close arrives or its keepalive finds the peer gone, so this is
+                            // retried like a lost link; a round that really holds the node
+                            // keeps it past the deadline, and the message says which.
+                            throw NodeBusy(
+                                text: "\(endpoint) is busy (another round, or an earlier coordinator's connection not yet closed at its end): "
+                                    + error.text)
                         case .error(let error):
                             throw PartnerError(partner: name, kind: .badRequest, message: "refused the coordinator: \(error.text)")
                         default:
@@ -200,6 +206,19 @@ extension RemotePartner {
                     // Closed by the round (over, or cut at its deadline) while still busy here.
                     await giveUp(PartnerError(partner: name, kind: .solverFailure, message: "connection to \(endpoint) is closed"))
                     return
+                } catch let busy as NodeBusy {
+                    // Retried even before the first welcome (see above), for the deadline.
+                    let now = ContinuousClock.now
+                    let since = failingSince ?? now
+                    failingSince = since
+                    if now - since >= reconnect.deadline {
+                        await giveUp(
+                            PartnerError(
+                                partner: name, kind: .unreachable, message: "busy for \(reconnect.deadline): \(busy.text)"))
+                        return
+                    }
+                    try? await Task.sleep(for: min(reconnect.delay(attempt: attempt), reconnect.deadline - (now - since)))
+                    attempt += 1
                 } catch where !welcomedOnce {
                     // Never reached at all: say so now.
                     await giveUp(RemotePartner.describe(error, partner: name, endpoint: endpoint))
@@ -250,4 +269,9 @@ extension RemotePartner {
             }
         }
     }
+}
+
+/// A node's "busy" answer to our hello: retried for the reconnect deadline.
+struct NodeBusy: Error {
+    var text: String
 }

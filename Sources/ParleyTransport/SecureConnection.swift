@@ -9,6 +9,13 @@ public struct SecureChannelSettings: Sendable, Hashable {
     public var connectTimeout: Duration = .seconds(10)
     /// How long the TLS handshake may take, on either side.
     public var handshakeTimeout: Duration = .seconds(10)
+    /// TCP keepalive on a server's connections: the first probe after this many idle seconds,
+    /// then one a second, three in all. A peer that vanished without its close reaching us (its
+    /// host gone, or the link down when its process ended) otherwise holds the connection open
+    /// for good; a node, which serves one coordinator at a time, then refused every later one
+    /// as "busy". With these, a gone peer's connection ends within about 6 s of quiet (at once
+    /// when its host answers a probe with a reset). 0 turns keepalive off.
+    public var keepaliveIdleSeconds: Int = 3
 
     public init() {}
 }

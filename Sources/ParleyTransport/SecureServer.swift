@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import ParleyWire
@@ -29,9 +32,14 @@ public struct SecureServer: Sendable {
         precondition(context.role == .server, "SecureServer needs a server TLS context")
         let listener: NIOAsyncChannel<Pending, Never>
         do {
+            let keepalive = settings.keepaliveIdleSeconds
             listener = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.socketOption(.so_keepalive), value: keepalive > 0 ? 1 : 0)
+                .childChannelOption(.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_KEEPIDLE))), value: max(keepalive, 1))
+                .childChannelOption(.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_KEEPINTVL))), value: 1)
+                .childChannelOption(.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_KEEPCNT))), value: 3)
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = try SecurePipeline(

@@ -125,4 +125,55 @@ import Testing
         let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run"))
         #expect(round.status == 0, "\(round.output)")
     }
+
+    /// A node answers a second coordinator connection "busy" (one round at a time); the
+    /// connection in the way may be a crashed coordinator's whose close has not reached the
+    /// node, so a round retries a busy node for its partner deadline instead of giving up at
+    /// once (a resumed round was refused that way after a link cut). Here another connection,
+    /// welcomed, holds partner p01 for 1.5 s after the round starts: the round still ends
+    /// optimal. With a deadline shorter than the hold it fails naming the partner as busy.
+    @Test func aRoundWaitsOutAConnectionThatHoldsANode() async throws {
+        let scratch = try Scratch("held")
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        let party = federation.contract.partners[0]
+        let (host, port) = try #require(NodeConfiguration.splitEndpoint(party.endpoint))
+        let context = try TLSContext(configuration: federation.coordinatorTLS, role: .client)
+        let hash = federation.contract.contentHash
+
+        func hold(for duration: Duration) async throws -> Task<Void, any Error> {
+            let connection = try await SecureClient.connect(host: host, port: port, context: context, policy: .party(party.certificateName))
+            let welcomed = AsyncStream<Void>.makeStream()
+            let task = Task {
+                try await connection.withSession { session in
+                    try await session.send(.hello(WireHello(partyName: "coordinator", contractHash: hash)))
+                    _ = try await session.receive(timeout: .seconds(20))
+                    welcomed.continuation.finish()
+                    try await Task.sleep(for: duration)
+                }
+            }
+            for await _ in welcomed.stream {}
+            return task
+        }
+
+        let held = try await hold(for: .milliseconds(1500))
+        var arguments = roundArguments(federation, method: "dw", out: "\(scratch.path)/run")
+        arguments += ["--partner-deadline", "20"]
+        let round = try await ParleyBinary.run(arguments)
+        try await held.value
+        #expect(round.status == 0, "\(round.output)")
+        #expect(try readSummary("\(scratch.path)/run")["status"] as? String == "optimal")
+
+        let heldLonger = try await hold(for: .seconds(6))
+        var short = roundArguments(federation, method: "dw", out: "\(scratch.path)/run-short")
+        short += ["--partner-deadline", "1"]
+        let refused = try await ParleyBinary.run(short)
+        try await heldLonger.value
+        #expect(refused.status == 3, "\(refused.output)")
+        #expect(
+            refused.output.contains(
+                "error: partner '\(party.name)': busy for 1.0 seconds: \(party.endpoint) is busy (another round, or an earlier "
+                    + "coordinator's connection not yet closed at its end): \(party.name) is serving another connection; one round at a time"),
+            "\(refused.output)")
+    }
 }
