@@ -206,35 +206,22 @@ extension RemotePartner {
                     // Closed by the round (over, or cut at its deadline) while still busy here.
                     await giveUp(PartnerError(partner: name, kind: .solverFailure, message: "connection to \(endpoint) is closed"))
                     return
-                } catch let busy as NodeBusy {
-                    // Retried even before the first welcome (see above), for the deadline.
-                    let now = ContinuousClock.now
-                    let since = failingSince ?? now
-                    failingSince = since
-                    if now - since >= reconnect.deadline {
-                        await giveUp(
-                            PartnerError(
-                                partner: name, kind: .unreachable, message: "busy for \(reconnect.deadline): \(busy.text)"))
-                        return
-                    }
-                    try? await Task.sleep(for: min(reconnect.delay(attempt: attempt), reconnect.deadline - (now - since)))
-                    attempt += 1
-                } catch where !welcomedOnce {
-                    // Never reached at all: say so now.
+                } catch where !welcomedOnce && !(error is NodeBusy) {
+                    // Never reached at all: say so now. (A busy node was reached: retried below.)
                     await giveUp(RemotePartner.describe(error, partner: name, endpoint: endpoint))
                     return
                 } catch {
-                    // Broken: a restarting node, a cut link, a request or ping unanswered in time.
-                    // Re-make the connection and send the request in hand again, for as long as
-                    // the policy allows.
+                    // Broken: a restarting node, a cut link, a request or ping unanswered in time,
+                    // or a node still busy with a connection in the way. Re-make the connection and
+                    // send the request in hand again, for as long as the policy allows.
                     let now = ContinuousClock.now
                     let since = failingSince ?? now
                     failingSince = since
                     if now - since >= reconnect.deadline {
-                        await giveUp(
-                            PartnerError(
-                                partner: name, kind: .unreachable,
-                                message: "unreachable at \(endpoint) for \(reconnect.deadline): \(error)"))
+                        let why =
+                            (error as? NodeBusy).map { "busy for \(reconnect.deadline): \($0.text)" }
+                            ?? "unreachable at \(endpoint) for \(reconnect.deadline): \(error)"
+                        await giveUp(PartnerError(partner: name, kind: .unreachable, message: why))
                         return
                     }
                     let left = reconnect.deadline - (now - since)
