@@ -141,10 +141,11 @@ import Testing
         let context = try TLSContext(configuration: federation.coordinatorTLS, role: .client)
         let hash = federation.contract.contentHash
 
-        func hold(for duration: Duration) async throws -> Task<Void, any Error> {
+        /// A round started while a welcomed connection holds the node for `duration`.
+        func roundWhileHeld(for duration: Duration, partnerDeadline: String, out: String) async throws -> (status: Int32, output: String) {
             let connection = try await SecureClient.connect(host: host, port: port, context: context, policy: .party(party.certificateName))
             let welcomed = AsyncStream<Void>.makeStream()
-            let task = Task {
+            let held = Task {
                 try await connection.withSession { session in
                     try await session.send(.hello(WireHello(partyName: "coordinator", contractHash: hash)))
                     _ = try await session.receive(timeout: .seconds(20))
@@ -153,22 +154,17 @@ import Testing
                 }
             }
             for await _ in welcomed.stream {}
-            return task
+            let round = try await ParleyBinary.run(
+                roundArguments(federation, method: "dw", out: "\(scratch.path)/\(out)") + ["--partner-deadline", partnerDeadline])
+            try await held.value
+            return round
         }
 
-        let held = try await hold(for: .milliseconds(1500))
-        var arguments = roundArguments(federation, method: "dw", out: "\(scratch.path)/run")
-        arguments += ["--partner-deadline", "20"]
-        let round = try await ParleyBinary.run(arguments)
-        try await held.value
+        let round = try await roundWhileHeld(for: .milliseconds(1500), partnerDeadline: "20", out: "run")
         #expect(round.status == 0, "\(round.output)")
         #expect(try readSummary("\(scratch.path)/run")["status"] as? String == "optimal")
 
-        let heldLonger = try await hold(for: .seconds(6))
-        var short = roundArguments(federation, method: "dw", out: "\(scratch.path)/run-short")
-        short += ["--partner-deadline", "1"]
-        let refused = try await ParleyBinary.run(short)
-        try await heldLonger.value
+        let refused = try await roundWhileHeld(for: .seconds(6), partnerDeadline: "1", out: "run-short")
         #expect(refused.status == 3, "\(refused.output)")
         #expect(
             refused.output.contains(
