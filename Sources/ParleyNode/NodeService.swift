@@ -34,6 +34,8 @@ public struct NodeService: Service {
 
     /// How long a new connection may take to say hello.
     public static let helloTimeout: Duration = .seconds(30)
+    /// How long a connection refused as busy is given to say hello before the refusal.
+    static let busyHelloWait: Duration = .seconds(2)
 
     public init(configuration: NodeConfiguration, logger: Logger, settings: SecureChannelSettings = SecureChannelSettings()) throws {
         self.configuration = configuration
@@ -113,13 +115,16 @@ public struct NodeService: Service {
         guard let ticket = await state.claim(connection) else {
             logger.warning("refused a second connection: one round at a time")
             try? await connection.withSession { session in
+                // Its hello first (briefly): answered and closed before it was read, the
+                // coordinator's own send could meet a closed connection and never see "busy",
+                // which it retries, but a failure it reports at once.
+                _ = try? await session.receive(timeout: Self.busyHelloWait)
                 try await send(
                     .error(WireErrorMessage(code: WireErrorMessage.busy, text: "\(configuration.party) is serving another connection; one round at a time")),
                     on: session, round: nil)
             }
             return
         }
-        defer { Task { await state.release(ticket) } }
         do {
             try await connection.withSession { session in
                 guard try await greet(session) else { return }
@@ -174,6 +179,9 @@ public struct NodeService: Service {
         } catch {
             logger.warning("connection ended", metadata: ["reason": "\(error)"])
         }
+        // Released before this connection's task ends (it was a detached task, so a coordinator
+        // that reconnected at once could still find the node "busy" with a closed connection).
+        await state.release(ticket)
     }
 
     /// Hello/welcome: the coordinator must name itself as its certificate does and hold the same
