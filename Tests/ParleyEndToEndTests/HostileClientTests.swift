@@ -22,25 +22,28 @@ import Testing
         /// One connection's exchange. A node still finishing the previous connection answers
         /// "busy" (one at a time), which is transient: tried again, as a coordinator does.
         func conversation(_ messages: [WireMessage]) async throws -> [WireMessage] {
-            for attempt in 1... {
+            func isBusy(_ answer: WireMessage?) -> Bool {
+                if case .error(let error) = answer { return error.code == WireErrorMessage.busy }
+                return false
+            }
+            func exchange() async throws -> [WireMessage] {
                 let connection = try await SecureClient.connect(host: host, port: port, context: context, policy: .party(party.certificateName))
-                let answers = try await connection.withSession { session in
+                return try await connection.withSession { session in
                     var answers: [WireMessage] = []
                     for message in messages {
                         try await session.send(message)
-                        let answer = try await session.receive(timeout: .seconds(20))
-                        answers.append(answer)
-                        if case .error(let error) = answer, error.code == WireErrorMessage.busy { break }
+                        answers.append(try await session.receive(timeout: .seconds(20)))
+                        if isBusy(answers.last) { break }
                     }
                     return answers
                 }
-                if case .error(let error) = answers.first, error.code == WireErrorMessage.busy, attempt < 50 {
-                    try await Task.sleep(for: .milliseconds(20))
-                    continue
-                }
-                return answers
             }
-            fatalError("unreachable")
+            var answers = try await exchange()
+            for _ in 0..<50 where isBusy(answers.first) {
+                try await Task.sleep(for: .milliseconds(20))
+                answers = try await exchange()
+            }
+            return answers
         }
         func code(_ message: WireMessage) -> UInt16? {
             if case .error(let error) = message { return error.code }
