@@ -12,8 +12,10 @@ struct Split: AsyncParsableCommand {
             Writes DIR/chain.yaml (the contract; its linking rows inline, or in DIR/linking.mps when \
             there are more than --inline-limit), and DIR/partners/<name>/model.mps with \
             DIR/partners/<name>/partner.yaml for each partner. Each block of the decomposition \
-            becomes a partner (or blocks are packed into --partners partners); columns that appear \
-            only in linking rows go to the partner sharing the most linking rows with them.
+            becomes a partner (or blocks are packed into --partners partners, blocks that share \
+            linking rows together, loads balanced); columns that appear only in linking rows go to \
+            the partner sharing the most linking rows with them. A linking row between blocks packed \
+            into one partner stays in that partner's private model.
             Exit status: 0 written; 1 bad input (the message names the file).
             """
     )
@@ -139,12 +141,15 @@ struct Split: AsyncParsableCommand {
                     + "\(party.interface.count) interface variables, in \(rowsOf[k]) linking rows")
         }
         let terms = contract.linkingRows.reduce(0) { $0 + $1.terms.count }
-        let empty = decomposition.linkingRows.count - contract.linkingRows.count
+        let empty = decomposition.linkingRows.count - contract.linkingRows.count - split.privateLinkingRows
         let whereRows = files.linkingRows.map { "in \($0)" } ?? "inline in chain.yaml"
         row(
             "linking",
             "\(contract.linkingRows.count) rows, \(terms) terms, \(whereRows)"
                 + (empty > 0 ? " (\(empty) empty rows in no block left out)" : ""))
+        if split.privateLinkingRows > 0 {
+            row("private", "\(split.privateLinkingRows) linking rows between blocks packed into one partner: kept in its model")
+        }
         // Columns in linking rows only: which partner each went to.
         var assigned = Array(repeating: 0, count: contract.partners.count)
         let linkingOnly = Set(decomposition.linkingOnlyColumns)
