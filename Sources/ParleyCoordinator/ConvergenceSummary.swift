@@ -10,7 +10,7 @@ public struct ConvergenceSummary: Sendable, Equatable, Decodable {
     public var method: String?
     /// `optimal`, `converged`, `infeasible`, `iteration_limit`, … (`RoundStatus` raw values).
     public var status: String?
-    /// The final objective, bound (DW) and relative gap (DW).
+    /// The final objective, Lagrangian bound and relative gap (ADMM: from its last prices).
     public var objective: Double?
     public var bound: Double?
     public var gap: Double?

@@ -96,6 +96,48 @@ public struct ADMM: Sendable {
                 violatedRows: [], linkingViolation: violation, history: history)
         }
 
+        /// A round that stopped with a plan (converged, or at its iteration limit; a time limit is
+        /// kept to the second) ends with the Lagrangian
+        /// bound at its last prices y = ρ·w (the partners' updates are optimal for cost + yᵀ(usage)
+        /// at a fixed point; see LinkingRowPrices), from one pricing request per partner. The
+        /// bound holds whatever y is; near convergence it is near the optimum, so the gap says how
+        /// far the round's answer can be from it. No bound when a partner's value is unbounded
+        /// at y, or a partner fails to answer (the round's own status stands).
+        func finishWithBound(_ status: RoundStatus, _ message: String, violation: Double, w: [Double], rho: Double, iteration: Int) async -> RoundResult {
+            var result = finish(status, message, violation: violation)
+            let prices = LinkingRowPrices(lower: lower, upper: upper)
+            let y = prices.projected(w.map { -rho * $0 })
+            let requests = partners.map { p in
+                PricingRequest(round: round, iteration: iteration, prices: [p.linkingRows.map { y[$0] }], costWeight: 1)
+            }
+            let partnersCopy = partners
+            do {
+                let (answers, _) = try await forEachPartner(partners) { partner in
+                    try await partner.price(requests[partnersCopy.firstIndex { $0.name == partner.name }!])
+                }
+                var total = 0.0
+                for (k, answer) in answers.enumerated() {
+                    guard let value = answer.values.first ?? nil else {
+                        // A plan variable without a bound of its own, whose price at y is off its
+                        // exact value by the round's residual (two-firm's delivery dB, priced at
+                        // B's marginal cost 4 only in the limit).
+                        result.message += " (no bound: \(partners[k].name)'s value is unbounded at the final prices)"
+                        return result
+                    }
+                    total += value
+                }
+                let bound = prices.boundTerm(y) + total
+                guard bound.isFinite, let objective = result.objective else { return result }
+                let cost = sign * (objective - contract.objectiveConstant)
+                result.bound = sign * bound + contract.objectiveConstant
+                result.gap = max(0, cost - bound) / max(1, abs(cost))
+                result.seconds = secondsBefore + (clock.now - start).secondsValue
+            } catch {
+                result.message += " (no bound: \(error))"
+            }
+            return result
+        }
+
         do {
             // ρ from the data: the partners' own optima (zero prices) give a cost scale and a
             // usage scale; ρ ≈ cost / usage² puts the penalty on the scale of the prices.
@@ -248,12 +290,15 @@ public struct ADMM: Sendable {
                 var confirming = false
                 if primal <= primalLimit && dual <= dualLimit {
                     if case .plain = from {
-                        return finish(.converged, "primal residual \(primal) ≤ \(primalLimit), dual residual \(dual) ≤ \(dualLimit)", violation: violation)
+                        return await finishWithBound(
+                            .converged, "primal residual \(primal) ≤ \(primalLimit), dual residual \(dual) ≤ \(dualLimit)",
+                            violation: violation, w: w, rho: rho, iteration: iteration)
                     }
                     confirming = true
                 }
                 if iteration >= settings.maximumIterations {
-                    return finish(.iterationLimit, "stopped after \(iteration) iterations", violation: violation)
+                    return await finishWithBound(
+                        .iterationLimit, "stopped after \(iteration) iterations", violation: violation, w: w, rho: rho, iteration: iteration)
                 }
                 if secondsBefore + (clock.now - start).secondsValue >= settings.maximumSeconds {
                     return finish(.timeLimit, "stopped after \(secondsBefore + (clock.now - start).secondsValue) s", violation: violation)

@@ -309,33 +309,12 @@ struct DantzigWolfeEngine {
         try master.setObjective(Array(repeating: penalty / costUnit, count: artificialCount) + columns.map { $0.proposal.cost / costUnit })
     }
 
-    /// The master's duals with each price of the wrong sign for its row set to zero: a positive
-    /// price on a row with no lower bound (or a negative one on a row with no upper bound) is
-    /// round-off from CLP, but makes that point's Lagrangian bound −∞ (see rowTerm). Seen on
-    /// pds-02 once its master is solved in cost units: every phase-2 bound was −∞ and the round
-    /// ended only when no column priced out. Zeroing keeps every point a valid bound, and
-    /// smoothed points (combinations of such vectors) stay valid too.
-    func signed(_ prices: [Double]) -> [Double] {
-        (0..<m).map { i in
-            let y = prices[i]
-            return (y > 0 && !lower[i].isFinite) || (y < 0 && !upper[i].isFinite) ? 0 : y
-        }
-    }
+    /// The linking rows' bounds, for prices and the Lagrangian bound.
+    var linkingPrices: LinkingRowPrices { LinkingRowPrices(lower: lower, upper: upper) }
 
     /// Whether two price vectors are the same point up to rounding.
     static func samePoint(_ a: [Double], _ b: [Double]) -> Bool {
         zip(a, b).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($0), abs($1)) }
-    }
-
-    /// Σ prices·b over the side each price binds, or −∞ when a price points at an infinite side.
-    func rowTerm(_ prices: [Double], usage: [Double]? = nil) -> Double {
-        var total = 0.0
-        for i in 0..<m {
-            let y = prices[i]
-            if y > 0 { total += lower[i].isFinite ? y * lower[i] : -.infinity }
-            if y < 0 { total += upper[i].isFinite ? y * upper[i] : -.infinity }
-        }
-        return total
     }
 
     mutating func loop(observer: IterationObserver?) async throws -> (result: RoundResult, weights: [[Int: Double]]) {
@@ -402,7 +381,13 @@ struct DantzigWolfeEngine {
             }
             // Back from cost units (phase 0 has no costs: its duals are in row units already).
             let unit = phase == 0 ? 1 : costUnit
-            let prices = signed(result.rowDuals[0..<m].map { $0 * unit })
+            // The master's duals with each price of the wrong sign for its row set to zero: a
+            // positive price on a row with no lower bound (or a negative one on a row with no
+            // upper bound) is round-off from CLP, but makes that point's Lagrangian bound −∞.
+            // Seen on pds-02 once its master is solved in cost units: every phase-2 bound was −∞
+            // and the round ended only when no column priced out. Zeroing keeps every point a
+            // valid bound, and smoothed points (combinations of such vectors) stay valid too.
+            let prices = linkingPrices.projected(result.rowDuals[0..<m].map { $0 * unit })
             let convexity = result.rowDuals[m...].map { $0 * unit }
             let weight: Double = phase == 0 ? 0 : 1
             let masterObjective = result.objective * unit
@@ -439,7 +424,7 @@ struct DantzigWolfeEngine {
                     // Any price vector gives a valid Lagrangian bound on the true problem.
                     for (j, point) in points.enumerated() {
                         guard let total = answer.values[j] else { continue }
-                        let bound = rowTerm(point) + total
+                        let bound = linkingPrices.boundTerm(point) + total
                         if !bestBound.isFinite || bound > bestBound + 1e-12 * max(1, abs(bestBound)) {
                             bestBound = bound
                             if settings.stabilization && phase == 2 { center = point }

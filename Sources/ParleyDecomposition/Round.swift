@@ -68,6 +68,8 @@ public struct RoundResult: Sendable {
     public var method: String
     public var status: RoundStatus
     public var objective: Double?
+    /// The best Lagrangian bound (chain sense; ADMM: at its last prices, when every partner's
+    /// value is finite there) and the relative gap to `objective`.
     public var bound: Double?
     public var gap: Double?
     public var iterations: Int
@@ -119,6 +121,35 @@ extension Duration {
     var secondsValue: Double {
         let (s, atto) = components
         return Double(s) + Double(atto) * 1e-18
+    }
+}
+
+/// Prices on the linking rows and the Lagrangian bound they give, for both methods. A price is
+/// per unit of linking-row usage, as pricing requests carry it: a partner's value at prices y is
+/// the least cost − yᵀ(usage) over its plans, and L(y) = Σ partners' values + Σᵢ yᵢ·bᵢ (bᵢ the
+/// row's lower bound where yᵢ > 0, its upper bound where yᵢ < 0) is at most the optimum, for
+/// every y. Only the sum of the partners' values enters it.
+struct LinkingRowPrices {
+    let lower: [Double]
+    let upper: [Double]
+
+    /// `prices` with each price that points at an infinite side set to zero (it would make the
+    /// bound −∞).
+    func projected(_ prices: [Double]) -> [Double] {
+        prices.indices.map { i in
+            let y = prices[i]
+            return (y > 0 && !lower[i].isFinite) || (y < 0 && !upper[i].isFinite) ? 0 : y
+        }
+    }
+
+    /// Σ yᵢ·bᵢ over the side each price binds, or −∞ when a price points at an infinite side.
+    func boundTerm(_ prices: [Double]) -> Double {
+        var total = 0.0
+        for (i, y) in prices.enumerated() {
+            if y > 0 { total += lower[i].isFinite ? y * lower[i] : -.infinity }
+            if y < 0 { total += upper[i].isFinite ? y * upper[i] : -.infinity }
+        }
+        return total
     }
 }
 
