@@ -100,6 +100,32 @@ import Testing
         #expect(iterations[1] < iterations[0], "\(iterations)")
     }
 
+    /// `split --partners` says which linking rows became private, and the partners' models hold
+    /// them; an ADMM round on that chain writes its closing bound and gap to summary.json.
+    @Test func packedSplitAndADMMBoundAsAUserSeesThem() async throws {
+        let scratch = try Scratch("packed")
+        let split = try await ParleyBinary.run([
+            "split", Fixtures.path("blocks/fxm2_6.mps"), "--dec", Fixtures.path("blocks/fxm2_6.dec"), "--out", "\(scratch.path)/chain",
+            "--partners", "2",
+        ])
+        #expect(split.status == 0, "\(split.output)")
+        // Six scenarios in a chain, three to a partner: four of the five links are inside one.
+        #expect(split.output.contains("linking     114 rows, 228 terms, inline in chain.yaml"), "\(split.output)")
+        #expect(split.output.contains("private     456 linking rows between blocks packed into one partner: kept in its model"), "\(split.output)")
+        #expect(split.output.contains("  p01       1218 rows, 1371 columns, 114 interface variables, in 114 linking rows"), "\(split.output)")
+
+        let run = try await ParleyBinary.run(
+            ["round", "start", "--chain", "\(scratch.path)/chain/chain.yaml", "--local", "--method", "admm", "--quiet", "--out", "\(scratch.path)/run"])
+        #expect(run.status == 0, "\(run.output)")
+        let summary = try readSummary("\(scratch.path)/run")
+        #expect(summary["status"] as? String == "converged")
+        let reference = Fixtures.references.first { $0.name == "fxm2_6" }!.optimum
+        let bound = try #require(summary["bound"] as? Double, "\(summary)")
+        let gap = try #require(summary["gap"] as? Double)
+        #expect(bound <= reference + 1e-9 * abs(reference) && reference - bound <= 1e-4 * abs(reference), "bound \(bound) vs \(reference)")
+        #expect(gap <= 1e-4)
+    }
+
     @Test func aBadCommandLineGetsTheWholeTreesMessages() async throws {
         let bogus = try await ParleyBinary.run(["solve", Fixtures.path("blocks/lands3.mps"), "--bogus"])
         #expect(bogus.status == 64)
