@@ -97,12 +97,12 @@ public struct ADMM: Sendable {
         }
 
         /// A round that stopped with a plan (converged, or at its iteration limit; a time limit is
-        /// kept to the second) ends with the Lagrangian
-        /// bound at its last prices y = ρ·w (the partners' updates are optimal for cost + yᵀ(usage)
-        /// at a fixed point; see LinkingRowPrices), from one pricing request per partner. The
-        /// bound holds whatever y is; near convergence it is near the optimum, so the gap says how
-        /// far the round's answer can be from it. No bound when a partner's value is unbounded
-        /// at y, or a partner fails to answer (the round's own status stands).
+        /// kept to the second) ends with the Lagrangian bound at its last prices y = ρ·w (at a
+        /// fixed point the partners' updates are optimal for cost + yᵀ(usage); see
+        /// LinkingRowPrices), from one pricing request per partner. The bound holds whatever y
+        /// is; near convergence it is near the optimum, so the gap says how far the round's
+        /// answer can be from it. No bound when a partner's value is unbounded at y, or a partner
+        /// fails to answer (the round's own status stands).
         func finishWithBound(_ status: RoundStatus, _ message: String, violation: Double, w: [Double], rho: Double, iteration: Int) async -> RoundResult {
             var result = finish(status, message, violation: violation)
             let prices = LinkingRowPrices(lower: lower, upper: upper)

@@ -36,7 +36,10 @@ public struct ChainSplitter: Sendable {
         }
         let count = partnerCount ?? blocks
         let rowsView = program.matrix.transposed()
-        let partnerOfBlock = count < blocks ? Self.pack(decomposition, into: count, rows: rowsView) : Array(0..<blocks)
+        var blockOfColumn = Array(repeating: -1, count: program.columnCount)
+        for (b, columns) in decomposition.blockColumns.enumerated() { for j in columns { blockOfColumn[j] = b } }
+        let partnerOfBlock =
+            count < blocks ? Self.pack(decomposition, into: count, rows: rowsView, blockOfColumn: blockOfColumn) : Array(0..<blocks)
         var partnerOfColumn = Array(repeating: -1, count: program.columnCount)
         var partnerOfRow = Array(repeating: -1, count: program.rowCount)
         for b in 0..<blocks {
@@ -68,8 +71,6 @@ public struct ChainSplitter: Sendable {
         // linking rows alone) stays public, as the decomposition chose: tuff's detected split
         // with such rows made private has pricing problems whose answers CLP leaves 0.4% short
         // at its tolerances, and DW then stops "optimal" above the optimum.
-        var blockOfColumn = Array(repeating: -1, count: program.columnCount)
-        for (b, columns) in decomposition.blockColumns.enumerated() { for j in columns { blockOfColumn[j] = b } }
         var linkingRows: [Int] = []
         var privateLinkingRows = 0
         for r in decomposition.linkingRows {
@@ -155,11 +156,9 @@ public struct ChainSplitter: Sendable {
     /// load alone (blocks 1 and 5, 2 and 6, …) kept every copy row between partners, and DW then
     /// had to match each partner's two scenarios through the master (fxm2_6 in four partners did
     /// not converge within a minute; packed by links, 351 rounds).
-    static func pack(_ decomposition: BlockDecomposition, into count: Int, rows rowsView: SparseMatrix) -> [Int] {
+    static func pack(_ decomposition: BlockDecomposition, into count: Int, rows rowsView: SparseMatrix, blockOfColumn: [Int]) -> [Int] {
         let blocks = decomposition.blockCount
         let size = (0..<blocks).map { decomposition.blockRows[$0].count + decomposition.blockColumns[$0].count }
-        var blockOfColumn = Array(repeating: -1, count: rowsView.rowCount)
-        for b in 0..<blocks { for j in decomposition.blockColumns[b] { blockOfColumn[j] = b } }
         // Linking rows shared by each pair of blocks.
         var shared = Array(repeating: [Int: Int](), count: blocks)
         for r in decomposition.linkingRows {
