@@ -154,6 +154,14 @@ public final class ClpSolver: LinearSolver {
         mark(.bounds)
     }
 
+    /// Changes the dual tolerance for the solves that follow (the next one, primal simplex from
+    /// the current basis, goes on to columns whose reduced costs the last one left inside it).
+    public func setDualTolerance(_ tolerance: Double) throws(SolverError) {
+        guard tolerance > 0, tolerance.isFinite else { throw .invalidSetting("dual tolerance must be positive") }
+        Clp_setDualTolerance(model, tolerance)
+        mark(.objective)
+    }
+
     public func setColumnBounds(_ column: Int, lower: Double, upper: Double) throws(SolverError) {
         guard (0..<columnCount).contains(column) else { throw .dimensionMismatch("no column \(column)") }
         guard !lower.isNaN, !upper.isNaN, lower != .infinity, upper != -.infinity else {
@@ -409,7 +417,7 @@ public final class ClpSolver: LinearSolver {
     /// flat along it) and cᵀd < 0: the LP below, in the box −1 ≤ d ≤ 1, finds one if it exists.
     /// Its matrix and bounds never change, so it is built once and re-solved warm for each new
     /// linear objective.
-    private func descentRay() -> [Double]? {
+    private func descentRay(relative: Double? = nil) -> [Double]? {
         guard let objective = currentObjective() else { return nil }
         let scale = max(1, objective.map(abs).max() ?? 1)
         if recession == nil { recession = try? ClpSolver(program: recessionProgram(objective: objective)) }
@@ -420,7 +428,7 @@ public final class ClpSolver: LinearSolver {
             // (see descentDirection): tuff cut by the detector has a partner whose costs of
             // ±0.0909 differ by 5.6e-6, and its cost falls 9.6e-8 along a true ray; CLP calls it
             // unbounded, rightly, and without this no ray was ever reported.
-            if result.status == .optimal, result.objective < 0 { return descentDirection(result.primal) }
+            if result.status == .optimal, result.objective < 0 { return descentDirection(result.primal, relative: relative) }
             return nil
         }
         return result.primal
@@ -433,7 +441,7 @@ public final class ClpSolver: LinearSolver {
     /// all). Then the recession LP gives one, and if it finds none the claim is not confirmed:
     /// primal simplex from the current basis decides.
     private func confirmUnbounded(_ iterations: inout Int) -> (SolveStatus, [Double]?) {
-        if let ray = unboundedRay().flatMap(descentDirection) ?? descentRay() { return (.unbounded, ray) }
+        if let ray = unboundedRay().flatMap({ descentDirection($0) }) ?? descentRay() { return (.unbounded, ray) }
         if scaled {
             // CLP's scaled model disagrees with the recession LP. Seen where a column has no
             // entries in any row (a partner's variable used only by linking rows): its scale
@@ -446,12 +454,18 @@ public final class ClpSolver: LinearSolver {
     }
 
     /// Primal simplex from the current basis: its status, and its ray if that is a true
-    /// direction of descent (the last word of both checks below).
+    /// direction of descent (the last word of both checks below). CLP calling the model unbounded
+    /// a second time, its ray's descent may be small next to its terms: the recession LP's ray
+    /// then counts from 1e-9 of them, not the dual tolerance (1e-7). share1b cut by the detector
+    /// and packed into three partners has a pricing problem whose cost falls 4.9e-8 of its terms
+    /// along a true ray (HiGHS too calls it unbounded), which ended the round "pricing problem
+    /// is unbounded and CLP gave no ray". Round-off rays stay out: lands3's cancelled to 1e-16.
     private func primalFromHere(_ iterations: inout Int) -> (SolveStatus, [Double]?) {
         Clp_primal(model, 0)
         iterations += Int(Clp_numberIterations(model))
         let status = mapStatus()
-        return (status, status == .unbounded ? unboundedRay().flatMap(descentDirection) : nil)
+        guard status == .unbounded else { return (status, nil) }
+        return (status, unboundedRay().flatMap { descentDirection($0) } ?? descentRay(relative: 1e-9))
     }
 
     /// The linear objective as CLP holds it (min form), copied.
@@ -479,9 +493,10 @@ public final class ClpSolver: LinearSolver {
     }
 
     /// `d` scaled to largest entry 1 if it is a direction of recession along which the objective
-    /// falls by more than the dual tolerance relative to the terms that make it up (not at least
-    /// the tolerance itself: costs of 0.09 can give a true descent of 1e-7), else nil.
-    private func descentDirection(_ d: [Double]) -> [Double]? {
+    /// falls by more than `relative` (the dual tolerance unless given) of the terms that make it
+    /// up (not at least the tolerance itself: costs of 0.09 can give a true descent of 1e-7),
+    /// else nil.
+    private func descentDirection(_ d: [Double], relative: Double? = nil) -> [Double]? {
         let n = columnCount
         let m = rowCount
         let largest = d.map(abs).max() ?? 0
@@ -511,7 +526,7 @@ public final class ClpSolver: LinearSolver {
             let slack = tolerance * max(1, magnitude[i])
             if (activity[i] < -slack && rowLo[i] > -1e30) || (activity[i] > slack && rowUp[i] < 1e30) { return nil }
         }
-        return descent < -settings.dualTolerance * size && descent < -1e-12 ? ray : nil
+        return descent < -(relative ?? settings.dualTolerance) * size && descent < -1e-12 ? ray : nil
     }
 
     /// The recession LP of `descentRay`: variables d in the box, each row's finite sides and each
