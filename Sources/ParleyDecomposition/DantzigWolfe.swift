@@ -120,6 +120,11 @@ struct DantzigWolfeEngine {
     var columns: [Column] = []
     var inMaster: Set<ProposalRef> = []
     var pool: [Column] = []
+    /// Whether the last pricing returned a column already in the master that prices out at the
+    /// master's duals (see the master's dual tolerance in `loop`).
+    var mispricedInMaster = false
+    /// How often the master's dual tolerance has been made finer (at most `Self.finerMasters`).
+    var finerMasters = 0
     var phase = 1
     var alpha: Double
     var center: [Double]?
@@ -244,8 +249,11 @@ struct DantzigWolfeEngine {
         var entering: [NewColumn] = []
         for c in candidates {
             let ref = ProposalRef(partner: c.partner, id: c.proposal.id)
-            guard !inMaster.contains(ref) else { continue }
             let (rc, scale) = reducedCost(c, prices: prices, convexity: convexity, weight: weight)
+            guard !inMaster.contains(ref) else {
+                if !force && rc < -settings.reducedCostTolerance * scale { mispricedInMaster = true }
+                continue
+            }
             guard force || rc < -settings.reducedCostTolerance * scale else {
                 if !pool.contains(where: { $0.partner == c.partner && $0.proposal.id == c.proposal.id }) { pool.append(c) }
                 continue
@@ -416,6 +424,7 @@ struct DantzigWolfeEngine {
                     if !points.contains(where: { Self.samePoint($0, point) }) { points.append(point) }
                 }
                 let before = inMaster
+                mispricedInMaster = false
                 let answer = try await ask(iteration: iteration, points: points, weight: weight)
                 record.slowestPartner = answer.slowest.name
                 record.slowestSeconds = answer.slowest.seconds
@@ -453,7 +462,16 @@ struct DantzigWolfeEngine {
             record.columns = columns.count
             record.added = added
             record.alpha = phase == 2 && settings.stabilization ? used : nil
-            if added == 0 && phase == 2 {
+            if added == 0 && phase == 2 && mispricedInMaster && finerMasters < Self.finerMasters {
+                // A column of the master prices out at its duals, in the chain's units, though CLP
+                // called the master optimal: a ray of large weight, whose reduced cost in cost
+                // units is inside CLP's dual tolerance. share1b cut by the detector and packed into
+                // three partners stopped "optimal" 4.5e-5 above its optimum that way (a ray at
+                // −2.3e-5 a unit, −3e-10 in the master, with room for 1e5 units). The master goes
+                // on with a tolerance 100 times finer; no bound is claimed from it this round.
+                finerMasters += 1
+                try master.setDualTolerance(settings.solver.dualTolerance / [1.0, 1e2, 1e4, 1e6][min(finerMasters, 3)])
+            } else if added == 0 && phase == 2 {
                 // No column prices out at the master's own duals: the master is optimal for the
                 // full problem, so the bound meets the objective.
                 bestBound = max(bestBound, masterObjective)
@@ -587,6 +605,9 @@ struct DantzigWolfeEngine {
 
     /// The primal tolerance of the master's final, polishing solve.
     static let polishTolerance = 1e-10
+
+    /// How many times a round may make its master's dual tolerance 100 times finer.
+    static let finerMasters = 3
 
     /// Pessoa et al.: if the subgradient at the separation point points towards the master's
     /// duals, smooth less; otherwise smooth more.

@@ -26,6 +26,20 @@ import Testing
         try await Self.reachesOptimum(chain, reference: Fixtures.references.first { $0.name == name }!.optimum)
     }
 
+    /// share1b cut by the detector and packed into three partners: p01's pricing problems turn
+    /// unbounded along rays that use little of the linking rows. One such ray, in the master with
+    /// a weight near 1e5, still priced out at −2.3e-5 a unit, which in the master's cost units was
+    /// inside CLP's dual tolerance: the round stopped "optimal" 4.5e-5 above the optimum (the
+    /// master now goes on with a finer tolerance). With that fixed, CLP called a pricing problem
+    /// unbounded whose ray falls 4.9e-8 of its terms (HiGHS agrees), below the dual tolerance, and
+    /// the round ended "pricing problem is unbounded and CLP gave no ray".
+    @Test func detectedShare1bPackedIntoThreeByDantzigWolfe() async throws {
+        let program = try MPSReader().read(path: Fixtures.path("netlib/share1b.mps"))
+        let best = try #require(BlockDetector.candidates(program).first)
+        let chain = try SplitChain("share1b", program: program, best.decomposition, partnerCount: 3)
+        try await Self.reachesOptimum(chain, reference: Fixtures.references.first { $0.name == "share1b" }!.optimum)
+    }
+
     /// lands3's second scenario keeps only its third demand row: its other nine rows become
     /// linking rows, and its first-stage copies (S1_X*) belong to no private row of any partner.
     static let movedRows = """
