@@ -159,10 +159,13 @@ public struct ChainSplitter: Sendable {
     static func pack(_ decomposition: BlockDecomposition, into count: Int, rows rowsView: SparseMatrix, blockOfColumn: [Int]) -> [Int] {
         let blocks = decomposition.blockCount
         let size = (0..<blocks).map { decomposition.blockRows[$0].count + decomposition.blockColumns[$0].count }
-        // Linking rows shared by each pair of blocks.
+        // Linking rows shared by each pair of blocks. A row that touches more than 64 blocks (a
+        // budget over all of them, say) links each pair alike and would cost the square of its
+        // blocks: it says nothing about which blocks belong together, and is left out.
         var shared = Array(repeating: [Int: Int](), count: blocks)
         for r in decomposition.linkingRows {
             let touched = Set(rowsView.column(r).rows.map { blockOfColumn[$0] }.filter { $0 >= 0 }).sorted()
+            guard touched.count <= 64 else { continue }
             for (i, b) in touched.enumerated() {
                 for c in touched[(i + 1)...] {
                     shared[b][c, default: 0] += 1
