@@ -108,6 +108,9 @@ struct Demo: AsyncParsableCommand {
         let central = try ClpSolver(program: try federation.contract.centralProgram(problems)).solve()
         print("status        \(result.status.rawValue): \(result.message)")
         print("negotiated    \(result.objective.map { "\($0)" } ?? "-")")
+        if let bound = result.bound, let gap = result.gap {
+            print("bound         \(bound) (gap \(String(format: "%.2e", gap)))")
+        }
         print("centralized   \(central.objective) (\(central.status))")
         if let negotiated = result.objective {
             let centralized = central.objective

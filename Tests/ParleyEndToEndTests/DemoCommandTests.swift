@@ -47,6 +47,9 @@ import Glibc
             let negotiated = try #require(value("negotiated"), "\(run.output)")
             let centralized = try #require(value("centralized"), "\(run.output)")
             #expect(abs(negotiated - centralized) <= 1e-6 * max(1, abs(centralized)), "\(negotiated) vs \(centralized)")
+            // A profit chain: DW's bound is an upper one, proven, and meets the optimum.
+            let bound = try #require(value("bound"), "\(run.output)")
+            #expect(bound >= centralized - 1e-9 * max(1, abs(centralized)) && bound <= centralized + 1e-6 * 18, "bound \(bound)")
             #expect(FileManager.default.fileExists(atPath: "\(out)/run/convergence.svg"))
             let left = try await Self.waitUntilGone("\(out)/federation/")
             #expect(left.isEmpty, "attempt \(attempt): nodes still running: \(left)")
