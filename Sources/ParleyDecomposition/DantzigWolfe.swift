@@ -470,7 +470,9 @@ struct DantzigWolfeEngine {
                 // −2.3e-5 a unit, −3e-10 in the master, with room for 1e5 units). The master goes
                 // on with a tolerance 100 times finer; no bound is claimed from it this round.
                 finerMasters += 1
-                try master.setDualTolerance(settings.solver.dualTolerance / [1.0, 1e2, 1e4, 1e6][min(finerMasters, 3)])
+                var tolerance = settings.solver.dualTolerance
+                for _ in 0..<finerMasters { tolerance /= 100 }
+                try master.setDualTolerance(tolerance)
             } else if added == 0 && phase == 2 {
                 // No column prices out at the master's own duals: the master is optimal for the
                 // full problem, so the bound meets the objective.
