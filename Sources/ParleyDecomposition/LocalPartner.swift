@@ -20,6 +20,9 @@ public actor LocalPartner: Partner {
     private var proposals: [Int: (x: [Double], isRay: Bool)] = [:]
     private var known: [ProposalKey: Int] = [:]
     private var nextID = 0
+    /// Whether one of our pricing problems has been unbounded: warm answers are then checked
+    /// cold when they bring nothing new (see `price`).
+    private var unboundedSeen = false
     private var lastIterate: [Double]?
     /// ADMM: this partner's linking-row usage after each recent iteration (the base of the next
     /// step's proximal term). Keyed by iteration, so a repeated or re-sent request — after a lost
@@ -137,6 +140,29 @@ public actor LocalPartner: Partner {
                 result = pricing.solve()
                 pricingSolves += 1
             }
+            if result.status == .optimal && unboundedSeen && !base.isQuadratic,
+                case let x = result.primal,
+                known[ProposalKey(usage: problem.linking.multiply(x), cost: sign * problem.program.objectiveValue(x), isRay: false)] != nil
+            {
+                // A warm answer that is a plan we already proposed, from a partner whose pricing
+                // problems turn unbounded: such problems are where CLP's warm primal stops short
+                // (tuff cut by the detector into two partners: answers up to 4e-4 above a cold
+                // solve's, and the round's bound at its last duals then met the master's
+                // objective, 3.9e-6 above the optimum). A cold solve decides, and the model
+                // goes on warm from whichever answer is better.
+                var model = base
+                if request.costWeight == 0 { model.quadratic = [] }
+                let cold = try ClpSolver(program: model, settings: settings)
+                try cold.setObjective(objective)
+                let check = cold.solve()
+                pricingSolves += 1
+                let warmValue = zip(objective, x).reduce(0) { $0 + $1.0 * $1.1 }
+                let coldValue = check.status == .optimal ? zip(objective, check.primal).reduce(0) { $0 + $1.0 * $1.1 } : .infinity
+                if (check.status == .unbounded && check.unboundedRay != nil) || coldValue < warmValue - 1e-9 * max(1, abs(warmValue)) {
+                    pricing = cold
+                    result = check
+                }
+            }
             switch result.status {
             case .optimal:
                 let x = result.primal
@@ -149,6 +175,7 @@ public actor LocalPartner: Partner {
                 optimalAt[j] = proposal
                 appendUnique(&proposalsOut, proposal)
             case .unbounded:
+                unboundedSeen = true
                 guard var ray = result.unboundedRay else {
                     throw PartnerError(partner: name, kind: .solverFailure, message: "pricing problem is unbounded and CLP gave no ray")
                 }
