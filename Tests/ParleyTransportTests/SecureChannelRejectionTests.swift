@@ -35,7 +35,7 @@ import Testing
         }
     }
 
-    /// The server's reason for the most recent refusal (waits briefly for the report).
+    /// The server's reason for its first refusal (waits briefly for the report).
     func serverReason(_ server: EchoServer) async -> String {
         for _ in 0..<200 {
             let reasons = await server.rejections.reasons
@@ -46,9 +46,10 @@ import Testing
     }
 
     /// Whether the server reports a refusal whose reason contains `text`, among however many it
-    /// reports (waits briefly). Two refusals in a row may be reported in either order: the
-    /// server learns of the first connection's end (the client's alert) on its own time, and on
-    /// a loaded machine it recorded the second first (a full-suite run on a fresh clone).
+    /// reports (waits briefly). Two refusals in a row need not be reported in order, or within
+    /// 2 s: the server learns of the first connection's end (the client's own alert) on its own
+    /// time, and in a full-suite run on a fresh clone the expected reason was not the second one
+    /// reported within 2 s.
     func serverReports(_ server: EchoServer, _ text: String) async -> Bool {
         for _ in 0..<500 {
             if await server.rejections.reasons.contains(where: { $0.message.contains(text) }) { return true }
