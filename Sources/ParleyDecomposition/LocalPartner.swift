@@ -131,14 +131,19 @@ public actor LocalPartner: Partner {
             try pricing.setObjective(objective)
             var result = pricing.solve()
             pricingSolves += 1
-            if result.status == .iterationLimit || result.status == .error {
-                // A warm start that stalled: rebuild and solve cold.
+            /// The pricing model built afresh (without its quadratic term in phase I) and solved
+            /// cold at this objective.
+            func solvedCold() throws -> (ClpSolver, SolveResult) {
                 var model = base
                 if request.costWeight == 0 { model.quadratic = [] }
-                pricing = try ClpSolver(program: model, settings: settings)
-                try pricing.setObjective(objective)
-                result = pricing.solve()
+                let cold = try ClpSolver(program: model, settings: settings)
+                try cold.setObjective(objective)
                 pricingSolves += 1
+                return (cold, cold.solve())
+            }
+            if result.status == .iterationLimit || result.status == .error {
+                // A warm start that stalled: rebuild and solve cold.
+                (pricing, result) = try solvedCold()
             }
             if result.status == .optimal && unboundedSeen && !base.isQuadratic,
                 case let x = result.primal,
@@ -150,12 +155,7 @@ public actor LocalPartner: Partner {
                 // solve's, and the round's bound at its last duals then met the master's
                 // objective, 3.9e-6 above the optimum). A cold solve decides, and the model
                 // goes on warm from whichever answer is better.
-                var model = base
-                if request.costWeight == 0 { model.quadratic = [] }
-                let cold = try ClpSolver(program: model, settings: settings)
-                try cold.setObjective(objective)
-                let check = cold.solve()
-                pricingSolves += 1
+                let (cold, check) = try solvedCold()
                 let warmValue = zip(objective, x).reduce(0) { $0 + $1.0 * $1.1 }
                 let coldValue = check.status == .optimal ? zip(objective, check.primal).reduce(0) { $0 + $1.0 * $1.1 } : .infinity
                 if (check.status == .unbounded && check.unboundedRay != nil) || coldValue < warmValue - 1e-9 * max(1, abs(warmValue)) {
