@@ -43,6 +43,7 @@ test: deps
 bench: bench-deps release
 	python3 Scripts/bench_solve.py --parley .build/release/parley --out BENCHMARKS.md
 	python3 Scripts/bench_rounds.py --parley .build/release/parley --out BENCHMARKS.md
+	python3 Scripts/bench_generated.py --parley .build/release/parley --out BENCHMARKS.md
 	python3 Scripts/bench_transport.py --parley .build/release/parley --out BENCHMARKS.md
 	python3 Scripts/bench_federation.py --parley .build/release/parley --out BENCHMARKS.md --repeat 5
 	python3 Scripts/bench_recovery.py --parley .build/release/parley --out BENCHMARKS.md

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Generated-chain benchmark for `make bench`: Parley on block-angular LPs it was never run on,
+of the two kinds the shared instances hold (Scripts/generate_chain.py: multicommodity flow with
+joint capacities, as pds and ken; two-stage stochastic programs with non-anticipativity rows, as
+lands3 ... fxm2_6), at sizes beyond them. Per instance: the centralized CLP solve, whether
+`parley split --detect` finds the generator's blocks, and DW (and, for the stochastic ones, ADMM)
+rounds in process, with the relative error against the central optimum and the time ratio.
+Writes BENCHMARKS.md between <!-- bench_generated:begin --> and <!-- bench_generated:end -->.
+
+Standard library only.
+"""
+import argparse, json, os, subprocess, sys, tempfile, time
+
+from benchmarks_md import replace_block
+from generate_chain import generate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# (name, kind, size, seed, methods). Sizes: commodities nodes arcs-per-node capacitated-arcs, or
+# scenarios first-stage second-stage demands.
+CASES = [
+    ("mc-11x300", "multicommodity", (11, 300, 4, 250), 1, ["dw"]),
+    ("mc-30x200", "multicommodity", (30, 200, 3, 150), 2, ["dw"]),
+    ("mc-50x100", "multicommodity", (50, 100, 4, 50), 3, ["dw"]),
+    ("st-10", "stochastic", (10, 8, 20, 5), 4, ["dw", "admm"]),
+    ("st-25", "stochastic", (25, 20, 40, 10), 5, ["dw", "admm"]),
+    ("st-50", "stochastic", (50, 20, 40, 10), 6, ["dw", "admm"]),
+]
+
+
+def run(cmd):
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return proc
+
+
+def bench(parley, case, work, max_seconds):
+    name, kind, size, seed, methods = case
+    base = os.path.join(work, name)
+    generate(kind, size, seed, base)
+    model = base + ".mps"
+    central = json.loads(run([parley, "solve", "--json", model]).stdout)
+    detect = run([parley, "split", model, "--detect", "--out", base + "-detected"])
+    found = next((line.split()[1] for line in detect.stdout.splitlines() if line.startswith("blocks")), "-")
+    chain = base + "-chain"
+    split = run([parley, "split", model, "--dec", base + ".dec", "--out", chain])
+    if split.returncode != 0:
+        sys.exit(f"split {name} failed: {split.stderr}")
+    linking = next((line.split()[1] for line in split.stdout.splitlines() if line.startswith("linking")), "-")
+    results = {}
+    for method in methods:
+        out = os.path.join(work, f"{name}-{method}")
+        run([parley, "round", "start", "--chain", os.path.join(chain, "chain.yaml"), "--local", "--quiet",
+             "--method", method, "--out", out, "--max-seconds", str(max_seconds)])
+        try:
+            results[method] = json.load(open(os.path.join(out, "summary.json")))
+        except OSError:
+            results[method] = None
+    rows = sum(1 for line in open(model) if line.startswith(" ") and line.split()[0] in ("E", "L", "G", "N")) - 1
+    return dict(name=name, kind=kind, blocks=size[0], found=found, linking=linking, rows=rows, central=central,
+                results=results)
+
+
+def cell(summary, central, method):
+    if summary is None:
+        return "no summary"
+    c = central["solve_seconds"]
+    err = (abs(summary["objective"] - central["objective"]) / max(1, abs(central["objective"]))
+           if summary.get("objective") is not None else None)
+    gap = summary.get("gap")
+    text = (f"{summary['status']} / {summary['iterations']} / {summary['seconds']:.2f} / "
+            f"{'-' if err is None else f'{err:.1e}'}")
+    if method == "admm":
+        text += f" / {'-' if gap is None else f'{gap:.1e}'}"
+    return text + f" / {summary['seconds'] / max(c, 1e-9):.0f}x"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parley", default=os.path.join(ROOT, ".build", "release", "parley"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--max-seconds", type=float, default=120, help="cap per round")
+    args = parser.parse_args()
+    parley = os.path.abspath(args.parley)
+    lines = ["| instance | rows | blocks (detected) | linking rows | central s | DW status / iters / s / rel.err / ÷ central "
+             "| ADMM status / iters / s / rel.err / gap / ÷ central |", "|---|--:|--:|--:|--:|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="parley-bench-gen-") as work:
+        for case in CASES:
+            print(f"benchmarking {case[0]} ...", file=sys.stderr)
+            r = bench(parley, case, work, args.max_seconds)
+            c = r["central"]
+            lines.append(
+                f"| {r['name']} | {r['rows']} | {r['blocks']} ({r['found']}) | {r['linking']} | {c['solve_seconds']:.3f} | "
+                + cell(r["results"].get("dw"), c, "dw") + " | "
+                + (cell(r["results"]["admm"], c, "admm") if "admm" in r["results"] else "-") + " |")
+    text = (f"Generated by `Scripts/generate_chain.py` with fixed seeds, measured in one run ({os.cpu_count()} cores, "
+            f"{time.strftime('%Y-%m-%d')}, cap {args.max_seconds:.0f} s per round). Errors are relative to the "
+            f"centralized CLP optimum of the same model; times are one run each, the ratio against CLP's solve "
+            f"alone. ADMM runs on the stochastic ones only (on multicommodity LPs it is the wrong method: "
+            f"see \"Which method\" in the README).\n\n" + "\n".join(lines))
+    print(text)
+    replace_block(args.out, "bench_generated", "Generated chains (instances never tuned on)", text)
+
+
+if __name__ == "__main__":
+    main()
