@@ -44,11 +44,12 @@ def run(cmd):
 # Runs of the central solve and of every round that takes under QUICK seconds, interleaved; the
 # median is reported (one 40 ms solve varies by a quarter between runs on a shared machine).
 REPEATS = 5
+CORES = os.cpu_count() or 1
 QUICK = 1.0
 
 
 def median_run(runs):
-    """The run with the median seconds (the last field)."""
+    """The run with the median seconds (field 3)."""
     return sorted(runs, key=lambda r: r[3])[len(runs) // 2]
 
 
@@ -79,10 +80,10 @@ def bench_instance(parley, name, reference, max_seconds, work):
                 with open(os.path.join(out, "summary.json")) as f:
                     summary = json.load(f)
             except OSError:
-                runs[label].append(("error", None, 0, wall, None))
+                runs[label].append(("error", None, 0, wall, None, None))
                 continue
             runs[label].append((summary["status"], summary["objective"], summary["iterations"], summary["seconds"],
-                                summary.get("gap")))
+                                summary.get("gap"), summary.get("cpu_seconds")))
     results = {"central": median_run(central_runs)}
     for label, _ in CONFIGS:
         results[label] = median_run(runs[label])
@@ -95,19 +96,23 @@ def rel(x, ref):
 
 def table(rows):
     # ADMM's cells add the gap to its closing Lagrangian bound (DW's is within --gap when optimal).
+    # The dw round's CPU seconds (coordinator and in-process partners) over the machine's cores is
+    # the least wall time that work can take here: the floor any parallel schedule meets.
     head = ("| instance | central s (solve / read + solve) | "
             + " | ".join(f"{c} status / iters / s / rel.err{' / gap' if c.startswith('admm') else ''} / time ÷ central solve"
-                         for c, _ in CONFIGS) + " |")
-    lines = [head, "|" + "---|" * (2 + len(CONFIGS))]
+                         for c, _ in CONFIGS) + f" | dw CPU s / ÷ {CORES} cores ÷ central solve |")
+    lines = [head, "|" + "---|" * (3 + len(CONFIGS))]
     for name, ref, res in rows:
         cs = res["central"][3]
         cells = [name, f"{cs:.3f} / {res['central'][4]:.3f}"]
         for label, _ in CONFIGS:
-            status, obj, iters, secs, gap = res[label]
+            status, obj, iters, secs, gap, _ = res[label]
             err = rel(obj, ref)
             gap_text = (" / " + ("-" if gap is None else f"{gap:.1e}")) if label.startswith("admm") else ""
             cells.append(f"{status} / {iters} / {secs:.2f} / {'-' if err is None else f'{err:.1e}'}{gap_text} / "
                          f"{secs / max(cs, 1e-9):.1f}x")
+        cpu = res["dw"][5]
+        cells.append("-" if cpu is None else f"{cpu:.3f} / {cpu / CORES / max(cs, 1e-9):.1f}x")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -136,7 +141,10 @@ def main():
             f"beside it as read + solve), as a round's seconds start after the partners have read their "
             f"models. Times are the median "
             f"of {REPEATS} interleaved runs of the central solve and of every round that takes under "
-            f"{QUICK:g} s (one run of the longer ones).\n\n" + table(rows))
+            f"{QUICK:g} s (one run of the longer ones). The last column is the default DW round's CPU "
+            f"seconds (coordinator and partners, all in process) and that CPU over the machine's {CORES} cores "
+            f"against the central solve: the least ratio any parallel schedule of the same work could reach "
+            f"here.\n\n" + table(rows))
     print(text)
     write_section(args.out, text)
 
