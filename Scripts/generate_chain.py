@@ -117,7 +117,12 @@ def stochastic(rng, scenarios, first, second, demands):
     capacity = [rng.uniform(50, 200) for _ in range(first)]
     budget = sum(capacity) * 0.6
     run_cost = [rng.uniform(5, 30) for _ in range(second)]
+    # each activity uses a third of the capacities on average, and at least one, so every
+    # scenario is one connected block
     recipe = [[rng.choice([0, 0, rng.uniform(0.5, 2)]) for _ in range(first)] for _ in range(second)]
+    for uses in recipe:
+        if not any(uses):
+            uses[rng.randrange(first)] = rng.uniform(0.5, 2)
     for s in range(scenarios):
         p = 1.0 / scenarios
         block = [f"S{s}_BUDGET"] + [f"S{s}_CAP{i}" for i in range(first)] + [f"S{s}_DEM{j}" for j in range(demands)]
