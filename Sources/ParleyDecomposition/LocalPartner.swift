@@ -353,7 +353,13 @@ public actor LocalPartner: Partner {
                 throw PartnerError(
                     partner: name, kind: .unbounded, message: "its ADMM update is unbounded: its plans improve without limit")
             }
-            throw PartnerError(partner: name, kind: .solverFailure, message: "ADMM update stopped: \(result.status.rawValue)")
+            // `.error` here: neither CLP's primal nor its barrier reached a point that passes the
+            // stationarity check (see ClpSolver.barrierRescue). Said in words a user can act on.
+            let why = result.status == .error
+                ? " (CLP's primal and barrier found no point that passes the optimality check of this QP; "
+                    + "another --rho, or --method dw for an LP chain, may get past it)"
+                : ""
+            throw PartnerError(partner: name, kind: .solverFailure, message: "ADMM update stopped: \(result.status.rawValue)\(why)")
         }
         // The usage is u, the update's own (unique) optimum in the penalised variables; Dx
         // equals it to CLP's primal tolerance, but an LP partner's x may jump between plans

@@ -39,6 +39,27 @@ import Testing
         try await converges("ken-07", settings: settings, within: 2000)
     }
 
+    /// A chain on which CLP cannot solve one of p08's updates (Tests/Fixtures/solver/README.md,
+    /// generated-st9): the round ends naming the partner and saying what to try, and what it
+    /// says works: with another initial ρ the same chain converges to its optimum. (If a later
+    /// CLP solves that update, the first half of this test is the one to change.)
+    @Test func anUnsolvableUpdateNamesThePartnerAndAnotherRhoGetsPast() async throws {
+        let program = try MPSReader().read(path: Fixtures.solverModel("generated-st9.mps"))
+        let blocks = try BlockDecomposition.read(path: Fixtures.solverModel("generated-st9.dec"), for: program)
+        let reference = 13_661.9474092313
+        let chain = try SplitChain("generated-st9", program: program, blocks)
+        let failed = try await ADMM().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(failed.status == .partnerFailed && failed.partner == "p08", "\(failed.status): \(failed.message)")
+        #expect(failed.message.contains("ADMM update stopped: error") && failed.message.contains("another --rho"), "\(failed.message)")
+        var settings = ADMMSettings()
+        settings.rho = 10
+        let again = try SplitChain("generated-st9", program: program, blocks)
+        let result = try await ADMM(settings: settings).run(round: "t", contract: again.split.contract, partners: again.partners)
+        #expect(result.status == .converged, "\(result.message)")
+        let objective = try #require(result.objective)
+        #expect(abs(objective - reference) <= Self.tolerance * reference, "objective \(objective) vs \(reference)")
+    }
+
     func converges(_ name: String, settings: ADMMSettings, within limit: Int) async throws {
         let chain = try SplitChain(name)
         let reference = Fixtures.references.first { $0.name == name }!.optimum
