@@ -2,6 +2,7 @@ import ParleyTestSupport
 import ParleyDecomposition
 import ParleyModel
 import ParleySolver
+import Testing
 
 /// A block instance split into in-process partners, ready for a round.
 struct SplitChain {
@@ -36,6 +37,22 @@ struct SplitChain {
             for (local, original) in split.originalColumns[k].enumerated() { x[original] = plan[local].value }
         }
         return x
+    }
+
+    /// Runs Dantzig–Wolfe on the chain and checks it against the model's optimum `reference`
+    /// (relative 1e-6): the round ends optimal there, and the partners' plans put together meet
+    /// the original model's rows and bounds and cost the optimum. `label` prefixes the messages.
+    func reachesOptimum(reference: Double, label: String = "") async throws {
+        let tolerance = 1e-6
+        let (result, weights) = try await DantzigWolfe().run(round: "t", contract: split.contract, partners: partners)
+        #expect(result.status == .optimal, "\(label)\(result.message)")
+        let objective = try #require(result.objective)
+        #expect(abs(objective - reference) <= tolerance * max(1, abs(reference)), "\(label)objective \(objective) vs \(reference)")
+        try await finish(round: "t", weights: weights)
+        let x = await jointPlan()
+        let scale = max(1, program.rowUpper.filter(\.isFinite).map(abs).max() ?? 1)
+        #expect(program.maximumViolation(x) <= 1e-6 * scale, "\(label)violation \(program.maximumViolation(x))")
+        #expect(abs(program.objectiveValue(x) - reference) <= tolerance * max(1, abs(reference)), "\(label)the plan's cost")
     }
 
     /// Sends each partner its plan instruction (weights for DW, last iterate for ADMM).

@@ -11,8 +11,6 @@ import Testing
 /// for an unbounded model, or no ray. Each of these ended a round wrongly before: "optimal" 2%
 /// above the optimum, "partner infeasible", "unbounded", or an ADMM update that never returned.
 @Suite struct OtherSplitsTests {
-    static let tolerance = 1e-6
-
     /// The detector's best split of each model (two to 22 partners). tuff's partner p03 is
     /// unbounded by a hair at some prices (costs of ±0.0909 that differ by 5.6e-6 leave a ray
     /// whose cost falls 9.6e-8 along it): below CLP's absolute dual tolerance, so neither its
@@ -23,7 +21,7 @@ import Testing
         let best = try #require(BlockDetector.candidates(program).first)
         let chain = try SplitChain(name, program: program, best.decomposition)
         #expect(chain.partners.count >= 2)
-        try await Self.reachesOptimum(chain, reference: Fixtures.references.first { $0.name == name }!.optimum)
+        try await chain.reachesOptimum(reference: Fixtures.references.first { $0.name == name }!.optimum)
     }
 
     /// Detected splits packed into fewer partners, whose pricing problems turn unbounded along
@@ -44,7 +42,7 @@ import Testing
         let program = try MPSReader().read(path: Fixtures.path("netlib/\(name).mps"))
         let best = try #require(BlockDetector.candidates(program).first)
         let chain = try SplitChain(name, program: program, best.decomposition, partnerCount: partners)
-        try await Self.reachesOptimum(chain, reference: Fixtures.references.first { $0.name == name }!.optimum)
+        try await chain.reachesOptimum(reference: Fixtures.references.first { $0.name == name }!.optimum)
     }
 
     /// lands3's second scenario keeps only its third demand row: its other nine rows become
@@ -97,7 +95,7 @@ import Testing
     @Test func lands3WithRowsMovedByDantzigWolfe() async throws {
         let chain = try Self.lands3(Self.movedRows)
         #expect(chain.split.contract.linkingRows.count == 16)
-        try await Self.reachesOptimum(chain, reference: Self.lands3Optimum)
+        try await chain.reachesOptimum(reference: Self.lands3Optimum)
     }
 
     /// CLP's nonlinear primal looped for ever in one pivot on this chain's second update.
@@ -165,7 +163,7 @@ import Testing
         }
         #expect(chain.split.privateLinkingRows > 0)
         #expect(contract.linkingRows.count + chain.split.privateLinkingRows == decomposition.linkingRows.count)
-        try await Self.reachesOptimum(chain, reference: Fixtures.references.first { $0.name == name }!.optimum)
+        try await chain.reachesOptimum(reference: Fixtures.references.first { $0.name == name }!.optimum)
     }
 
     /// fxm2_6's six scenarios form a chain (copy rows between scenarios s and s + 1 only). In four
@@ -182,17 +180,5 @@ import Testing
         let cut = (0..<5).filter { partnerOfBlock[$0] != partnerOfBlock[$0 + 1] }.count
         #expect(cut == 3)
         #expect(chain.split.contract.linkingRows.count == decomposition.linkingRows.count * cut / 5)
-    }
-
-    static func reachesOptimum(_ chain: SplitChain, reference: Double) async throws {
-        let (result, weights) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: chain.partners)
-        #expect(result.status == .optimal, "\(result.message)")
-        let objective = try #require(result.objective)
-        #expect(abs(objective - reference) <= tolerance * max(1, abs(reference)), "objective \(objective) vs \(reference)")
-        try await chain.finish(round: "t", weights: weights)
-        let x = await chain.jointPlan()
-        let scale = max(1, chain.program.rowUpper.filter(\.isFinite).map(abs).max() ?? 1)
-        #expect(chain.program.maximumViolation(x) <= 1e-6 * scale, "violation \(chain.program.maximumViolation(x))")
-        #expect(abs(chain.program.objectiveValue(x) - reference) <= tolerance * max(1, abs(reference)))
     }
 }
