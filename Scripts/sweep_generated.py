@@ -3,8 +3,8 @@
 optimum, then DW (and ADMM on the stochastic ones) on the chain split by its .dec, by
 `split --detect`, and packed into 2 and 3 partners (`--partners`). A run is bad unless it ends
 optimal (DW, within 1e-6 of the central optimum) or converged (ADMM, within 1e-4). Not part of
-`make bench` (three to five minutes for 30 instances here); prints one line per instance and the count of
-bad runs, and exits 1 if there is any.
+`make bench` (three to five minutes for 30 instances here); prints one line per instance and
+the count of bad runs, and exits 1 if there is any.
 
 Standard library only.
 """
