@@ -357,7 +357,7 @@ public actor LocalPartner: Partner {
             // stationarity check (see ClpSolver.barrierRescue). Said in words a user can act on.
             let why = result.status == .error
                 ? " (CLP's primal and barrier found no point that passes the optimality check of this QP; "
-                    + "another --rho, or --method dw for an LP chain, may get past it)"
+                    + "another --rho, --no-acceleration, or --method dw for an LP chain, may get past it)"
                 : ""
             throw PartnerError(partner: name, kind: .solverFailure, message: "ADMM update stopped: \(result.status.rawValue)\(why)")
         }
