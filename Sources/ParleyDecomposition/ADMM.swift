@@ -29,6 +29,17 @@ public struct ADMMSettings: Sendable, Equatable {
     /// An accelerated point is kept only when its fixed-point residual is at most this many times
     /// the last accepted one; otherwise the round goes back to the plain step it replaced.
     public var safeguardFactor: Double = 1
+    /// An accelerated point whose weights on the recent iterates sum, in absolute value, to more
+    /// than this is moved towards the plain step until they sum to this. Weights far beyond it
+    /// extrapolate far past the iterates: on a generated nine-scenario program
+    /// (Tests/Fixtures/solver/generated-st9) they summed to 6e10 at step 36, put one partner's
+    /// penalty targets near 2e6 on rows whose usages were below 100, and at step 59 CLP found no
+    /// optimum of its update (the round ended `partner_failed`; damped, it converges in 470
+    /// steps). Damped, not refused: on lands3 made unbounded, the accelerated steps' run-off is
+    /// what takes an update out to where CLP reports it unbounded, and refusing them (or damping
+    /// to 1e3 or 1e6) left that round at its iteration limit. The cost: env_aggr 135 → 197
+    /// iterations; no other shared instance moved by more than one.
+    public var accelerationWeightLimit: Double = 1e4
 
     public init() {}
 
@@ -40,7 +51,7 @@ public struct ADMMSettings: Sendable, Equatable {
         if adaptiveInterval < 1 || !(adaptiveThreshold > 1) || !(acceleratedAdaptiveThreshold > 1) || !(rhoRange >= 1) {
             throw .invalidSetting("adaptive settings out of range")
         }
-        if accelerationMemory < 0 || !(safeguardFactor > 0 && safeguardFactor.isFinite) {
+        if accelerationMemory < 0 || !(safeguardFactor > 0 && safeguardFactor.isFinite) || !(accelerationWeightLimit > 1) {
             throw .invalidSetting("acceleration settings out of range")
         }
     }
@@ -362,7 +373,14 @@ public struct ADMM: Sendable {
                 }
                 acceptedResidual = residual
                 accelerator.record(iteration: iteration, products: Array(totals.dropLast()), selfProduct: totals.last!)
-                if let weights = accelerator.weights() {
+                if var weights = accelerator.weights() {
+                    let total = weights.reduce(0) { $0 + abs($1) }
+                    if total > settings.accelerationWeightLimit {
+                        // (1 − θ)·(the last iterate) + θ·(the combination): weights summing to the limit.
+                        let theta = (settings.accelerationWeightLimit - 1) / (total - 1)
+                        weights = weights.map { theta * $0 }
+                        weights[weights.count - 1] += 1 - theta
+                    }
                     next = .combination(Array(zip(accelerator.iterations, weights)))
                 }
             }

@@ -39,12 +39,13 @@ import Testing
         try await converges("ken-07", settings: settings, within: 2000)
     }
 
-    /// A chain on which CLP cannot solve one of p08's updates (Tests/Fixtures/solver/README.md,
-    /// generated-st9; acceleration's weights at step 36 summed to 6e10 and put the update's
-    /// targets near 2e6): the round ends naming the partner and saying what to try, and what it
-    /// says works: with another initial ρ, or without acceleration, the same chain converges to
-    /// its optimum. (If that failure is prevented one day, the first half is the one to change.)
-    @Test func anUnsolvableUpdateNamesThePartnerAndWhatToTry() async throws {
+    /// A generated nine-scenario chain (Tests/Fixtures/solver/generated-st9, see its README) on
+    /// which acceleration chose, at step 36, weights summing to 6e10 in absolute value: p08's
+    /// penalty targets went to ~2e6 on rows whose usages were below 100, and at step 59 CLP found
+    /// no optimum of its update. Damped to `accelerationWeightLimit`, the round converges to the
+    /// optimum. Undamped it still fails, and that failure names the partner and says what to
+    /// try, which works: another initial ρ, or no acceleration.
+    @Test func extremeAccelerationWeightsAreDamped() async throws {
         let program = try MPSReader().read(path: Fixtures.solverModel("generated-st9.mps"))
         let blocks = try BlockDecomposition.read(path: Fixtures.solverModel("generated-st9.dec"), for: program)
         let reference = 13_661.9474092313
@@ -52,14 +53,16 @@ import Testing
             let chain = try SplitChain("generated-st9", program: program, blocks)
             return try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: chain.partners)
         }
-        let failed = try await run(ADMMSettings())
+        var undamped = ADMMSettings()
+        undamped.accelerationWeightLimit = .infinity
+        let failed = try await run(undamped)
         #expect(failed.status == .partnerFailed && failed.partner == "p08", "\(failed.status): \(failed.message)")
         #expect(failed.message.contains("ADMM update stopped: error") && failed.message.contains("another --rho, --no-acceleration"), "\(failed.message)")
-        var otherRho = ADMMSettings()
+        var otherRho = undamped
         otherRho.rho = 10
         var plain = ADMMSettings()
         plain.accelerationMemory = 0
-        for (label, settings) in [("--rho 10", otherRho), ("--no-acceleration", plain)] {
+        for (label, settings) in [("damped", ADMMSettings()), ("--rho 10", otherRho), ("--no-acceleration", plain)] {
             let result = try await run(settings)
             #expect(result.status == .converged, "\(label): \(result.message)")
             let objective = try #require(result.objective)
