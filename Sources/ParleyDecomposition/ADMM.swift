@@ -376,7 +376,7 @@ public struct ADMM: Sendable {
                 if var weights = accelerator.weights() {
                     let total = weights.reduce(0) { $0 + abs($1) }
                     if total > settings.accelerationWeightLimit {
-                        // (1 − θ)·(the last iterate) + θ·(the combination): weights summing to the limit.
+                        // (1 − θ)·(the plain step) + θ·(the combination), weights summing to the limit.
                         let theta = (settings.accelerationWeightLimit - 1) / (total - 1)
                         weights = weights.map { theta * $0 }
                         weights[weights.count - 1] += 1 - theta
