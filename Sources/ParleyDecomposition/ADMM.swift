@@ -121,11 +121,8 @@ public struct ADMM: Sendable {
             let requests = partners.map { p in
                 PricingRequest(round: round, iteration: iteration, prices: [p.linkingRows.map { y[$0] }], costWeight: 1)
             }
-            let partnersCopy = partners
             do {
-                let (answers, _) = try await forEachPartner(partners) { partner in
-                    try await partner.price(requests[partnersCopy.firstIndex { $0.name == partner.name }!])
-                }
+                let (answers, _) = try await forEachPartner(partners) { k, partner in try await partner.price(requests[k]) }
                 var total = 0.0
                 for (k, answer) in answers.enumerated() {
                     guard let value = answer.values.first ?? nil else {
@@ -164,9 +161,7 @@ public struct ADMM: Sendable {
                 let zero = (0..<partners.count).map { k in
                     PricingRequest(round: round, iteration: 0, prices: [Array(repeating: 0, count: partners[k].linkingRows.count)], costWeight: 1)
                 }
-                let (own, _) = try await forEachPartner(partners) { partner in
-                    try await partner.price(zero[partners.firstIndex { $0.name == partner.name }!])
-                }
+                let (own, _) = try await forEachPartner(partners) { k, partner in try await partner.price(zero[k]) }
                 var cost = 0.0
                 var usage = 0.0
                 for response in own {
@@ -230,10 +225,7 @@ public struct ADMM: Sendable {
                         shift: p.linkingRows.map { origin.meanUsage[$0] - origin.z[$0] + origin.w[$0] }, rho: rho,
                         start: startWeights, products: products)
                 }
-                let partnersCopy = partners
-                let (answers, seconds) = try await forEachPartner(partners) { partner in
-                    try await partner.admmStep(requests[partnersCopy.firstIndex { $0.name == partner.name }!])
-                }
+                let (answers, seconds) = try await forEachPartner(partners) { k, partner in try await partner.admmStep(requests[k]) }
                 var sum = Array(repeating: 0.0, count: m)
                 var cost = 0.0
                 var change = 0.0

@@ -642,14 +642,10 @@ struct DantzigWolfeEngine {
 
     func ask(iteration: Int, points: [[Double]], weight: Double) async throws -> Answer {
         let round = round
-        let partnersCopy = partners
         let requests = (0..<partners.count).map { k in
             PricingRequest(round: round, iteration: iteration, prices: points.map { local($0, k) }, costWeight: weight)
         }
-        let (responses, seconds) = try await forEachPartner(partnersCopy) { partner in
-            let k = partnersCopy.firstIndex { $0.name == partner.name }!
-            return try await partner.price(requests[k])
-        }
+        let (responses, seconds) = try await forEachPartner(partners) { k, partner in try await partner.price(requests[k]) }
         var columns: [Column] = []
         var values = [Double?](repeating: 0, count: points.count)
         var usage: [Double]? = Array(repeating: 0, count: m)

@@ -87,10 +87,11 @@ public struct RoundResult: Sendable {
 /// Something that watches a round, one record per iteration (terminal table, JSON Lines file).
 public typealias IterationObserver = @Sendable (IterationRecord) -> Void
 
-/// Calls `body` for every partner at once and collects the answers in partner order, with each
-/// partner's time; the first error (tagged with the partner's name) ends the call.
+/// Calls `body` for every partner at once (with its index in `partners`) and collects the
+/// answers in partner order, with each partner's time; the first error (tagged with the
+/// partner's name) ends the call.
 func forEachPartner<T: Sendable>(
-    _ partners: [any Partner], _ body: @escaping @Sendable (any Partner) async throws -> T
+    _ partners: [any Partner], _ body: @escaping @Sendable (Int, any Partner) async throws -> T
 ) async throws -> (results: [T], seconds: [Double]) {
     try await withThrowingTaskGroup(of: (Int, T, Double).self) { group in
         for (k, partner) in partners.enumerated() {
@@ -98,7 +99,7 @@ func forEachPartner<T: Sendable>(
                 let clock = ContinuousClock()
                 let start = clock.now
                 do {
-                    let value = try await body(partner)
+                    let value = try await body(k, partner)
                     return (k, value, (clock.now - start).secondsValue)
                 } catch let error as PartnerError {
                     throw error
