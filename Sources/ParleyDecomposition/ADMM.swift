@@ -30,16 +30,27 @@ public struct ADMMSettings: Sendable, Equatable {
     /// the last accepted one; otherwise the round goes back to the plain step it replaced.
     public var safeguardFactor: Double = 1
     /// An accelerated point whose weights on the recent iterates sum, in absolute value, to more
-    /// than this is moved towards the plain step until they sum to this. Weights far beyond it
-    /// extrapolate far past the iterates: on a generated nine-scenario program
-    /// (Tests/Fixtures/solver/generated-st9) they summed to 6e10 at step 36, put one partner's
-    /// penalty targets near 2e6 on rows whose usages were below 100, and at step 59 CLP found no
-    /// optimum of its update (the round ended `partner_failed`; damped, it converges in 470
-    /// steps). Damped, not refused: on lands3 made unbounded, the accelerated steps' run-off is
-    /// what takes an update out to where CLP reports it unbounded, and refusing them (or damping
-    /// to 1e3 or 1e6) left that round at its iteration limit. The cost: env_aggr 135 → 197
-    /// iterations; no other shared instance moved by more than one.
+    /// than this is moved towards the plain step until they sum to this: weights far beyond it
+    /// extrapolate far past the iterates. On a generated nine-scenario program
+    /// (Tests/Fixtures/solver/generated-st9) they summed to 6e10 at step 36 and put one
+    /// partner's penalty targets near 2e6 on rows whose usages were below 100 (CLP then found no
+    /// optimum of its update). Those weights were solved from round-off, which the accelerator
+    /// now refuses to use (`AndersonAcceleration.informative`). Since then the limit changes no
+    /// iteration count on lands3, airl_first, env_aggr, fxm2_6, chem, ship04l or ken-07; it
+    /// stays as a backstop.
     public var accelerationWeightLimit: Double = 1e4
+    /// Unbounded chains (after OSQP's test of dual infeasibility, on sums only): when this many
+    /// plain steps in a row each lower the chain's cost by the same amount (to 1e-3) and move
+    /// the partners' usages by the same distance, the cost falling by more than
+    /// `unboundedTolerance` × (cost per unit of usage) × that distance while every linking row's
+    /// sum stays within its recession cone (an equality row's sum moves by at most
+    /// `unboundedTolerance` × the distance; a ≤ row's does not rise by more), the iteration is
+    /// a translation along a direction the linking rows do not bound. The partners are then
+    /// priced at the round's prices, and the round ends unbounded, naming those whose plans
+    /// improve without limit there (none: a false alarm, and the round goes on). 0 turns the
+    /// test off.
+    public var unboundedSteps: Int = 20
+    public var unboundedTolerance: Double = 1e-4
 
     public init() {}
 
@@ -53,6 +64,9 @@ public struct ADMMSettings: Sendable, Equatable {
         }
         if accelerationMemory < 0 || !(safeguardFactor > 0 && safeguardFactor.isFinite) || !(accelerationWeightLimit > 1) {
             throw .invalidSetting("acceleration settings out of range")
+        }
+        if unboundedSteps < 0 || !(unboundedTolerance > 0 && unboundedTolerance < 1) {
+            throw .invalidSetting("unbounded-detection settings out of range")
         }
     }
 }
@@ -153,6 +167,18 @@ public struct ADMM: Sendable {
             return result
         }
 
+        /// The partners whose pricing problems are unbounded at the round's prices y = ρ·w
+        /// (projected as in `finishWithBound`): at any prices, some partner's plans improve
+        /// without limit when the chain's do (the Lagrangian bound is −∞ then).
+        func unboundedAt(w: [Double], rho: Double, iteration: Int) async throws -> [String] {
+            let y = LinkingRowPrices(lower: lower, upper: upper).projected(w.map { -rho * $0 })
+            let requests = partners.map { p in
+                PricingRequest(round: round, iteration: iteration, prices: [p.linkingRows.map { y[$0] }], costWeight: 1)
+            }
+            let (answers, _) = try await forEachPartner(partners) { k, partner in try await partner.price(requests[k]) }
+            return answers.indices.filter { (answers[$0].values.first ?? nil) == nil }.map { partners[$0].name }
+        }
+
         do {
             // ρ from the data: the partners' own optima (zero prices) give a cost scale and a
             // usage scale; ρ ≈ cost / usage² puts the penalty on the scale of the prices.
@@ -190,6 +216,10 @@ public struct ADMM: Sendable {
             var acceptedResidual = Double.infinity
             var nextAdaptation = (iteration / settings.adaptiveInterval + 1) * settings.adaptiveInterval
             var lastAdaptation = iteration
+            // The unbounded test: the last plain step (its total cost and linking-row sums, and how
+            // far it lowered the cost and moved the usages), and how many steady ones led to it.
+            var lastPlain: (iteration: Int, rho: Double, cost: Double, sum: [Double], descent: Double, move: Double)?
+            var steadySteps = 0
             while true {
                 // The state after the last iteration, ρ adapted: what a resumed round starts from.
                 if iteration > 0, let checkpoint {
@@ -292,6 +322,41 @@ public struct ADMM: Sendable {
                 observer?(record)
 
                 let violation = contract.linkingViolation(sum, tolerance: 0).worst
+                if case .plain = from, settings.unboundedSteps > 0 {
+                    let move = change.squareRoot()
+                    var descent = Double.nan
+                    if let last = lastPlain, last.iteration == iteration - 1, last.rho == record.rho, move > 0 {
+                        descent = cost - last.cost
+                        let slack = settings.unboundedTolerance * move
+                        let recedes = (0..<m).allSatisfy { i in
+                            let d = sum[i] - last.sum[i]
+                            return count[i] == 0 || ((!upper[i].isFinite || d <= slack) && (!lower[i].isFinite || d >= -slack))
+                        }
+                        let steady = last.descent.isNaN
+                            || (abs(descent - last.descent) <= 1e-3 * abs(descent) && abs(move - last.move) <= 1e-3 * move)
+                        let falls = descent < -settings.unboundedTolerance * dualScale * move
+                        steadySteps = falls && recedes && steady ? steadySteps + 1 : 0
+                    } else {
+                        steadySteps = 0
+                    }
+                    lastPlain = (iteration, record.rho ?? rho, cost, sum, descent, move)
+                    if steadySteps >= settings.unboundedSteps {
+                        steadySteps = 0
+                        let named = try await unboundedAt(w: w, rho: record.rho ?? rho, iteration: iteration)
+                        if !named.isEmpty {
+                            let who = named.map { "'\($0)'" }.joined(separator: ", ")
+                            return finish(
+                                .unbounded,
+                                "the chain's objective improves without limit: for \(settings.unboundedSteps) steps it improved by "
+                                    + "\(abs(descent)) a step along a direction the linking rows do not bound, and the plans of partner"
+                                    + "\(named.count > 1 ? "s" : "") \(who) improve without limit at the round's prices",
+                                partner: named.first, violation: violation)
+                        }
+                    }
+                } else {
+                    lastPlain = nil
+                    steadySteps = 0
+                }
                 // The dual residual is how far the plans moved from the last iterate. A step that
                 // started elsewhere (acceleration's combination, or the plain step a rejected one
                 // replaced) can land back on that iterate without it being a fixed point: blend

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ParleyDecomposition
@@ -63,5 +64,35 @@ import Testing
         accelerator.reset()
         accelerator.record(iteration: 13, products: [], selfProduct: 1)
         #expect(accelerator.weights() == nil)
+    }
+
+    /// A translation x ← x + c has the same residual c at every step, and the inner products the
+    /// accelerator sees differ from ‖c‖² only in their last bits (sums over partners, each
+    /// rounded). Those differences are noise, not information: no weights, so the next point
+    /// is the plain step. Before, the noise solved to arbitrary weights (ADMM on the generated
+    /// nine-scenario chain packed into three partners went back along its drift every 28 steps
+    /// and never converged). Differences clearly above round-off still give weights.
+    @Test func translationGivesNoWeights() throws {
+        let c: [Double] = [0.0486, -0.0486, 0.0121, 0.03]
+        let norm = c.reduce(0) { $0 + $1 * $1 }
+        var accelerator = AndersonAcceleration(memory: 10)
+        for step in 1...11 {
+            // ‖c‖² as a sum of rounded parts: equal up to a few units in the last place.
+            let noise = Double(step % 3) * norm.ulp
+            accelerator.record(
+                iteration: step, products: accelerator.iterations.map { _ in norm + noise }, selfProduct: norm + 2 * noise)
+            #expect(accelerator.weights() == nil, "step \(step)")
+        }
+
+        var informative = AndersonAcceleration(memory: 10)
+        for step in 1...3 {
+            let shrink = pow(0.5, Double(step))  // residuals c/2, c/4, c/8: a contraction
+            informative.record(
+                iteration: step,
+                products: informative.iterations.map { norm * shrink * pow(0.5, Double($0)) },
+                selfProduct: norm * shrink * shrink)
+        }
+        let weights = try #require(informative.weights())
+        #expect(abs(weights.reduce(0, +) - 1) < 1e-9)
     }
 }
