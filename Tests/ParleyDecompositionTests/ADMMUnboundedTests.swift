@@ -68,21 +68,35 @@ import Testing
         return settings
     }
 
-    /// A keeps its cost falling without limit and is unbounded at the round's prices: the round
-    /// ends unbounded after 20 steady steps (the first step has nothing to compare with), and
-    /// names it.
-    @Test func translationWithAnUnboundedPartnerEndsUnbounded() async throws {
+    /// Both keep their costs falling without limit, and at the round's prices each is unbounded
+    /// along a ray (a's raises the row by 1, b's lowers it by 1): together the rays keep the
+    /// row and lower the cost, a certificate. The round ends unbounded after 20 steady steps
+    /// (the first step has nothing to compare with) and names both.
+    @Test func translationWithRaysThatKeepTheRowsEndsUnbounded() async throws {
         let a = ScriptedPartner("a", direction: 1, stopAfter: nil, unboundedAtPrices: true)
-        let b = ScriptedPartner("b", direction: -1, stopAfter: nil, unboundedAtPrices: false)
+        let b = ScriptedPartner("b", direction: -1, stopAfter: nil, unboundedAtPrices: true)
         let result = try await ADMM(settings: Self.settings()).run(round: "t", contract: Self.contract, partners: [a, b])
         #expect(result.status == .unbounded, "\(result.status): \(result.message)")
         #expect(result.partner == "a")
         #expect(result.iterations == 21)
         #expect(
             result.message
-                == "the chain's objective improves without limit: for 20 steps it improved by 10.0 a step along a direction "
-                + "the linking rows do not bound, and the plans of partner 'a' improve without limit at the round's prices")
+                == "the chain's objective improves without limit: the plans of partners 'a', 'b' improve without limit "
+                + "along a direction the linking rows do not bound (for 20 steps the cost fell by 10.0 a step)")
         #expect(a.priced.withLock { $0 } == [21])
+    }
+
+    /// The same steps, but only a is unbounded at the round's prices, and its ray alone leaves the
+    /// row: no certificate. Each time 20 more steady steps pass the partners are priced again,
+    /// and the round runs on to its iteration limit.
+    @Test func rayThatLeavesTheRowsIsNoCertificate() async throws {
+        let a = ScriptedPartner("a", direction: 1, stopAfter: nil, unboundedAtPrices: true)
+        let b = ScriptedPartner("b", direction: -1, stopAfter: nil, unboundedAtPrices: false)
+        var settings = Self.settings()
+        settings.maximumIterations = 90
+        let result = try await ADMM(settings: settings).run(round: "t", contract: Self.contract, partners: [a, b])
+        #expect(result.status == .iterationLimit, "\(result.status): \(result.message)")
+        #expect(b.priced.withLock { $0 } == [21, 41, 61, 81, 90])
     }
 
     /// The same steps for 40 iterations, but no partner is unbounded at the round's prices: a
