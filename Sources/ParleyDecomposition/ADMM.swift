@@ -54,7 +54,10 @@ public struct ADMMSettings: Sendable, Equatable {
     /// steps, its cost falling by 0.037 a step. So the partners are priced at the round's
     /// prices, and the round ends unbounded only when the rays of those unbounded there combine
     /// (non-negative weights) into a certificate: a direction that keeps every linking row's sum
-    /// within its recession cone and lowers the cost. Otherwise it goes on. 0 turns the test off.
+    /// within its recession cone and lowers the cost. Otherwise it goes on. That LP sees each
+    /// such partner's ray (its linking-row usage and cost, as DW's master does): the one place
+    /// an ADMM round uses answers of single partners rather than sums, and only once a chain
+    /// looks unbounded. 0 turns the test off.
     public var unboundedSteps: Int = 20
     public var unboundedTolerance: Double = 1e-4
 
