@@ -199,7 +199,6 @@ public struct ADMM: Sendable {
         }
 
         do {
-            // ρ from the data        do {
             // ρ from the data: the partners' own optima (zero prices) give a cost scale and a
             // usage scale; ρ ≈ cost / usage² puts the penalty on the scale of the prices.
             var rho = resume?.rho ?? settings.rho ?? 1
@@ -342,10 +341,11 @@ public struct ADMM: Sendable {
                 observer?(record)
 
                 let violation = contract.linkingViolation(sum, tolerance: 0).worst
+                // The unbounded test (see ADMMSettings.unboundedSteps); ρ is still the step's own here.
                 if case .plain = from, settings.unboundedSteps > 0 {
                     let move = change.squareRoot()
                     var descent = Double.nan
-                    if let last = lastPlain, last.iteration == iteration - 1, last.rho == record.rho, move > 0 {
+                    if let last = lastPlain, last.iteration == iteration - 1, last.rho == rho, move > 0 {
                         descent = cost - last.cost
                         let slack = settings.unboundedTolerance * move
                         let recedes = (0..<m).allSatisfy { i in
@@ -359,10 +359,10 @@ public struct ADMM: Sendable {
                     } else {
                         steadySteps = 0
                     }
-                    lastPlain = (iteration, record.rho ?? rho, cost, sum, descent, move)
+                    lastPlain = (iteration, rho, cost, sum, descent, move)
                     if steadySteps >= settings.unboundedSteps {
                         steadySteps = 0
-                        let named = try await unboundedCertificate(w: w, rho: record.rho ?? rho, iteration: iteration)
+                        let named = try await unboundedCertificate(w: w, rho: rho, iteration: iteration)
                         if !named.isEmpty {
                             let who = named.map { "'\($0)'" }.joined(separator: ", ")
                             return finish(
