@@ -5,9 +5,9 @@ import Synchronization
 import Testing
 
 /// ADMM's unbounded test, driven by scripted partners whose steps are a translation: a and b
-/// share one equality row (a.x − b.x = 0) and both raise their x by 10 a step (a's usage of the
-/// row +10, b's −10), so the row's sum never moves, while each one's cost falls by 5 a step. What decides is what the partners
-/// answer when priced at the round's prices.
+/// share one equality row (a.x − b.x = 0) and both raise their x by 10 a step (a's usage of
+/// the row +10, b's −10), so the row's sum never moves, while each one's cost falls by 5 a
+/// step. What decides is what the partners answer when priced at the round's prices.
 @Suite struct ADMMUnboundedTests {
     /// Moves until step `stopAfter` (never, when nil), then stays; priced, it answers a bounded
     /// value, or an unbounded one (a ray) when `unboundedAtPrices`.
