@@ -107,12 +107,16 @@ struct Demo: AsyncParsableCommand {
         }
         let central = try ClpSolver(program: try federation.contract.centralProgram(problems)).solve()
         print("status        \(result.status.rawValue): \(result.message)")
-        print("negotiated    \(result.objective.map { "\($0)" } ?? "-")")
+        // An unbounded or infeasible round's last objective is not a plan's value; nor is CLP's
+        // objective when it finds the central model unbounded or infeasible: neither is printed
+        // as if it were one.
+        let planned = ![RoundStatus.unbounded, .infeasible, .partnerFailed].contains(result.status)
+        print("negotiated    \(planned ? result.objective.map { "\($0)" } ?? "-" : "- (\(result.status.rawValue))")")
         if let bound = result.bound, let gap = result.gap {
             print("bound         \(bound) (gap \(String(format: "%.2e", gap)))")
         }
-        print("centralized   \(central.objective) (\(central.status))")
-        if let negotiated = result.objective {
+        print("centralized   \(central.status == .optimal ? "\(central.objective) (optimal)" : "- (\(central.status))")")
+        if planned, central.status == .optimal, let negotiated = result.objective {
             let centralized = central.objective
             print("difference    \(String(format: "%.2e", abs(negotiated - centralized) / max(1, abs(centralized)))) (relative)")
         }
