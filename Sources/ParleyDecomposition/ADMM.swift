@@ -123,9 +123,12 @@ public struct ADMM: Sendable {
         var history: [IterationRecord] = resume?.history ?? []
 
         func finish(_ status: RoundStatus, _ message: String, partner: String? = nil, violation: Double? = nil) -> RoundResult {
+            // An unbounded or infeasible chain has no plan whose value could be reported (DW
+            // reports none either); the last iterate's cost stays in the convergence log.
             let last = history.last
+            let planned = status != .unbounded && status != .infeasible
             return RoundResult(
-                method: "admm", status: status, objective: last?.objective, bound: nil, gap: nil,
+                method: "admm", status: status, objective: planned ? last?.objective : nil, bound: nil, gap: nil,
                 iterations: history.count, seconds: secondsBefore + (clock.now - start).secondsValue, message: message, partner: partner,
                 violatedRows: [], linkingViolation: violation, history: history)
         }

@@ -78,6 +78,7 @@ import Testing
         let result = try await ADMM(settings: Self.settings()).run(round: "t", contract: Self.contract, partners: [a, b])
         #expect(result.status == .unbounded, "\(result.status): \(result.message)")
         #expect(result.partner == "a")
+        #expect(result.objective == nil, "no plan's value to report")
         #expect(result.iterations == 21)
         #expect(
             result.message
