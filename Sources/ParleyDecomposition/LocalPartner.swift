@@ -22,7 +22,7 @@ public actor LocalPartner: Partner {
     private var nextID = 0
     /// Whether one of our pricing problems has been unbounded: warm answers are then checked
     /// cold when they bring nothing new (see `price`).
-    private var unboundedSeen = false
+    public private(set) var unboundedSeen = false
     private var lastIterate: [Double]?
     /// ADMM: this partner's linking-row usage after each recent iteration (the base of the next
     /// step's proximal term). Keyed by iteration, so a repeated or re-sent request — after a lost
@@ -469,9 +469,6 @@ extension LocalPartner {
     /// A stored proposal's plan (or ray), so a node can keep its proposals on disk.
     public func storedProposal(id: Int) -> (x: [Double], isRay: Bool)? { proposals[id] }
 
-    /// Puts back a proposal kept on disk (after a restart) under its old id, with its usage and
-    /// cost computed as when it was made, so repeated requests find it and plan instructions
-    /// can weight it.
     /// After a restart: the ADMM steps this partner took before, replayed from its own record in
     /// the order taken (the plan and its usage), so the next step starts where it left off and
     /// `.lastIterate` has its plan. As when answering, a step forgets any later ones (a resumed
@@ -487,7 +484,13 @@ extension LocalPartner {
         lastIterate.map { ($0, admmResidual[iteration]) }
     }
 
+    /// Puts back a proposal kept on disk (after a restart) under its old id, with its usage and
+    /// cost computed as when it was made, so repeated requests find it and plan instructions
+    /// can weight it. A ray is kept only from a pricing problem that was unbounded, so it also
+    /// brings back `unboundedSeen`: a node restarted mid-round keeps checking its warm answers
+    /// cold as before.
     public func restoreProposal(id: Int, x: [Double], isRay: Bool) {
+        if isRay { unboundedSeen = true }
         let usage = problem.linking.multiply(x)
         let cost =
             isRay

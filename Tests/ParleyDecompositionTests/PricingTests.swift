@@ -40,4 +40,28 @@ import Testing
         #expect(b.values == [0, -5, -10])
         #expect(Set(b.best).count == 2)
     }
+
+    /// A partner whose pricing was unbounded checks its warm answers cold from then on; a node
+    /// restarted mid-round rebuilds its partner from the proposals it kept, and a kept ray says
+    /// the same (x ≤ ∞ here, so at π = 2 the pricing problem min (1 − π)·x is unbounded).
+    @Test func aRestoredRayBringsBackTheColdChecks() async throws {
+        let contract = InfeasibilityTests.chain(rowLower: 0)
+        let program = InfeasibilityTests.partner("a", cost: 1, upper: .infinity)
+        func fresh() throws -> LocalPartner {
+            try LocalPartner(problem: PartnerProblem(contract: contract, partner: "a", program: program), chainSense: .minimize)
+        }
+        let before = try fresh()
+        let answer = try await before.price(PricingRequest(round: "t", iteration: 1, prices: [[2]], costWeight: 1))
+        let rays = answer.proposals.filter(\.isRay)
+        let ray = try #require(rays.first)
+        #expect(await before.unboundedSeen)
+        let stored = try #require(await before.storedProposal(id: ray.id))
+
+        let restarted = try fresh()
+        #expect(await !restarted.unboundedSeen)
+        await restarted.restoreProposal(id: 7, x: [0], isRay: false)
+        #expect(await !restarted.unboundedSeen, "a plan is no sign of an unbounded pricing problem")
+        await restarted.restoreProposal(id: ray.id, x: stored.x, isRay: true)
+        #expect(await restarted.unboundedSeen)
+    }
 }
