@@ -44,6 +44,9 @@ public struct DantzigWolfeCheckpoint: Sendable, Equatable, Codable {
     public var costUnit: Double
     public var switchThreshold: Double
     public var penaltyRaises: Int
+    /// How many times the master's dual tolerance had been made 100 times finer (see
+    /// `DantzigWolfeEngine.finerMasters`); nil in checkpoints written before it was kept: none.
+    public var finerMasters: Int?
     /// The master's columns in the order they entered, then the pool (columns seen but not
     /// entered).
     public var columns: [Column]
@@ -53,7 +56,7 @@ public struct DantzigWolfeCheckpoint: Sendable, Equatable, Codable {
     public init(
         round: String, contractHash: String, partners: [String], iteration: Int, seconds: Double, phase: Int,
         alpha: Double, center: [Double]?, bestBound: Double, bigM: Double, costUnit: Double, switchThreshold: Double,
-        penaltyRaises: Int, columns: [Column], pool: [Column], history: [IterationRecord]
+        penaltyRaises: Int, columns: [Column], pool: [Column], history: [IterationRecord], finerMasters: Int? = nil
     ) {
         self.round = round
         self.contractHash = contractHash
@@ -68,6 +71,7 @@ public struct DantzigWolfeCheckpoint: Sendable, Equatable, Codable {
         self.costUnit = costUnit
         self.switchThreshold = switchThreshold
         self.penaltyRaises = penaltyRaises
+        self.finerMasters = finerMasters
         self.columns = columns
         self.pool = pool
         self.history = history
@@ -106,7 +110,7 @@ extension DantzigWolfeEngine {
             round: round, contractHash: contractHash, partners: partners.map(\.name), iteration: iteration,
             seconds: elapsed, phase: phase, alpha: alpha, center: center, bestBound: bestBound, bigM: bigM,
             costUnit: costUnit, switchThreshold: switchThreshold, penaltyRaises: penaltyRaises,
-            columns: columns.map(saved), pool: pool.map(saved), history: history)
+            columns: columns.map(saved), pool: pool.map(saved), history: history, finerMasters: finerMasters)
     }
 
     /// Rebuilds the master and the round's state from `saved`, after checking that it belongs to
@@ -117,7 +121,8 @@ extension DantzigWolfeEngine {
             against: (round, contractHash, partners.map(\.name)))
         guard (0...2).contains(saved.phase), saved.iteration >= 1, saved.costUnit > 0, saved.costUnit.isFinite,
             saved.bigM.isFinite, saved.bigM > 0, saved.alpha >= 0, saved.alpha < 1, saved.seconds >= 0,
-            saved.center.map({ $0.count == m && $0.allSatisfy(\.isFinite) }) ?? true, !saved.bestBound.isNaN
+            saved.center.map({ $0.count == m && $0.allSatisfy(\.isFinite) }) ?? true, !saved.bestBound.isNaN,
+            (0...Self.finerMasters).contains(saved.finerMasters ?? 0)
         else { throw CheckpointError("the checkpoint's state is out of range") }
         func column(_ c: DantzigWolfeCheckpoint.Column) throws -> Column {
             guard partners.indices.contains(c.partner), c.usage.count == partners[c.partner].linkingRows.count,
@@ -144,6 +149,8 @@ extension DantzigWolfeEngine {
         bestBound = saved.bestBound
         switchThreshold = saved.switchThreshold
         penaltyRaises = saved.penaltyRaises
+        finerMasters = saved.finerMasters ?? 0
+        try applyMasterDualTolerance()
         iteration = saved.iteration
         history = saved.history
         secondsBefore = saved.seconds

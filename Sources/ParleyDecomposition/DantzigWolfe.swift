@@ -470,9 +470,7 @@ struct DantzigWolfeEngine {
                 // −2.3e-5 a unit, −3e-10 in the master, with room for 1e5 units). The master goes
                 // on with a tolerance 100 times finer; no bound is claimed from it this round.
                 finerMasters += 1
-                var tolerance = settings.solver.dualTolerance
-                for _ in 0..<finerMasters { tolerance /= 100 }
-                try master.setDualTolerance(tolerance)
+                try applyMasterDualTolerance()
             } else if added == 0 && phase == 2 {
                 // No column prices out at the master's own duals: the master is optimal for the
                 // full problem, so the bound meets the objective.
@@ -610,6 +608,14 @@ struct DantzigWolfeEngine {
 
     /// How many times a round may make its master's dual tolerance 100 times finer.
     static let finerMasters = 3
+
+    /// The master's dual tolerance: the solver's, 100 times finer for each of `finerMasters`.
+    func applyMasterDualTolerance() throws {
+        guard finerMasters > 0 else { return }
+        var tolerance = settings.solver.dualTolerance
+        for _ in 0..<finerMasters { tolerance /= 100 }
+        try master.setDualTolerance(tolerance)
+    }
 
     /// Pessoa et al.: if the subgradient at the separation point points towards the master's
     /// duals, smooth less; otherwise smooth more.

@@ -196,6 +196,34 @@ import Testing
         var renamed = first
         renamed.partners[0] = "someone-else"
         #expect(await refusal(renamed)?.hasSuffix("are not the contract's") == true)
+        var finer = first
+        finer.finerMasters = 4
+        #expect(await refusal(finer) == "the checkpoint's state is out of range")
+    }
+
+    /// How often the master's dual tolerance was made finer goes into the checkpoint and comes
+    /// back (a resumed round keeps the finer master); a checkpoint written before it was kept
+    /// reads as none, and the round resumes from it to the optimum.
+    @Test func theMastersFinerToleranceIsKept() async throws {
+        let (work, chain) = try Self.split("lands3")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (contract, partners) = try LocalRound.loadPartners(chainPath: chain)
+        let saved = Checkpoints()
+        _ = try await DantzigWolfe().run(round: "r1", contract: contract, partners: partners, checkpoint: { saved.add($0) })
+        var checkpoint = try #require(saved.all.last)
+        #expect(checkpoint.finerMasters == 0)
+        checkpoint.finerMasters = 2
+        let text = try JSONEncoder().encode(checkpoint)
+        #expect(try JSONDecoder().decode(DantzigWolfeCheckpoint.self, from: text).finerMasters == 2)
+
+        var object = try #require(try JSONSerialization.jsonObject(with: text) as? [String: Any])
+        object.removeValue(forKey: "finerMasters")
+        let older = try JSONDecoder().decode(DantzigWolfeCheckpoint.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(older.finerMasters == nil)
+        let (resumed, _) = try await DantzigWolfe().run(round: "r1", contract: contract, partners: partners, resume: older)
+        #expect(resumed.status == .optimal, "\(resumed.message)")
+        let (finer, _) = try await DantzigWolfe().run(round: "r1", contract: contract, partners: partners, resume: checkpoint)
+        #expect(finer.status == .optimal, "\(finer.message)")
     }
 
     @Test func aCheckpointLogWithoutACompleteStateIsNamedAsSuch() throws {
