@@ -1,5 +1,5 @@
 import Foundation
-import ParleyDecomposition
+@testable import ParleyDecomposition
 import ParleyModel
 import Synchronization
 import Testing
@@ -145,5 +145,35 @@ import Testing
         let result = try await ADMM(settings: settings).run(round: "t", contract: Self.contract, partners: [a, b])
         #expect(result.status != .unbounded, "\(result.message)")
         #expect(a.priced.withLock { $0 }.allSatisfy { $0 == result.iterations })
+    }
+
+    /// Stands for a partner taking part in `linkingRows`; never asked anything.
+    struct Bystander: Partner {
+        let name: String
+        let linkingRows: [Int]
+        struct NotAsked: Error {}
+        func price(_ request: PricingRequest) async throws -> PricingResponse { throw NotAsked() }
+        func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse { throw NotAsked() }
+        func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { throw NotAsked() }
+    }
+
+    /// The certificate's cone, row by row: a ≤ row (upper side only) takes a combined usage
+    /// that does not rise, a ≥ row one that does not fall, a row with both sides finite none at
+    /// all; and the combined cost must fall.
+    @Test(arguments: [
+        // (lower, upper, rays as (usage, cost), certificate expected)
+        (-Double.infinity, 10.0, [(-1.0, -1.0)], true), (-Double.infinity, 10.0, [(1.0, -1.0)], false),
+        (0.0, Double.infinity, [(1.0, -1.0)], true), (0.0, Double.infinity, [(-1.0, -1.0)], false),
+        (0.0, 5.0, [(1.0, -1.0)], false), (0.0, 5.0, [(1.0, -1.0), (-2.0, -1.0)], true),
+        (-Double.infinity, Double.infinity, [(7.0, -1.0)], true), (0.0, 0.0, [(1.0, 3.0), (-1.0, -2.0)], false),
+    ])
+    func certificateConeByRowSense(lower: Double, upper: Double, rays: [(Double, Double)], expected: Bool) {
+        let partners: [any Partner] = rays.indices.map { Bystander(name: "p\($0)", linkingRows: [0]) }
+        let proposals = rays.enumerated().map { k, ray in
+            (partner: k, ray: Proposal(id: 0, usage: [ray.0], cost: ray.1, isRay: true))
+        }
+        let named = ADMM.certificate(rays: proposals, partners: partners, lower: [lower], upper: [upper])
+        #expect(named.isEmpty != expected, "rays \(rays) on [\(lower), \(upper)]: \(named)")
+        if expected { #expect(named == Array(rays.indices)) }
     }
 }
