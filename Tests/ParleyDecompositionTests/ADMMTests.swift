@@ -69,6 +69,34 @@ import Testing
         }
     }
 
+    /// A generated seven-scenario program packed into two partners (Tests/Fixtures/solver/
+    /// generated-st7, see its README): residual balancing took ρ to its floor, the partners'
+    /// updates then stopped moving with the linking rows 1.97 off, and no look changed ρ again
+    /// (the rule needed a nonzero dual residual), to the iteration limit. Now a look after a
+    /// plain step that moved nothing raises ρ (`stalledRhoFactor`), and the round converges to
+    /// the optimum; without the rule it stays at the limit.
+    @Test func plansThatStopMovingRaiseRho() async throws {
+        let program = try MPSReader().read(path: Fixtures.solverModel("generated-st7.mps"))
+        let blocks = try BlockDecomposition.read(path: Fixtures.solverModel("generated-st7.dec"), for: program)
+        let reference = 12_700.882646536713
+        let chain = try SplitChain("generated-st7", program: program, blocks, partnerCount: 2)
+        let result = try await ADMM().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .converged, "\(result.status) after \(result.iterations): \(result.message)")
+        let objective = try #require(result.objective)
+        #expect(abs(objective - reference) <= Self.tolerance * reference, "objective \(objective) vs \(reference)")
+        let rhos = result.history.compactMap(\.rho)
+        #expect(zip(rhos, rhos.dropFirst()).contains { $1 > $0 }, "ρ was raised at some look")
+
+        var without = ADMMSettings()
+        without.stalledRhoFactor = 1
+        without.maximumIterations = 300
+        let again = try SplitChain("generated-st7", program: program, blocks, partnerCount: 2)
+        let stuck = try await ADMM(settings: without).run(round: "t", contract: again.split.contract, partners: again.partners)
+        #expect(stuck.status == .iterationLimit, "\(stuck.status) after \(stuck.iterations)")
+        let last = try #require(stuck.history.last)
+        #expect((last.primalResidual ?? 0) > 1 && last.dualResidual == 0, "stuck: \(last)")
+    }
+
     func converges(_ name: String, settings: ADMMSettings, within limit: Int) async throws {
         let chain = try SplitChain(name)
         let reference = Fixtures.references.first { $0.name == name }!.optimum
