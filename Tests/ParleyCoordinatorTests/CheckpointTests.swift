@@ -170,13 +170,20 @@ import Testing
         }
     }
 
-    @Test func aCheckpointOfAnotherRoundOrContractOrAMalformedOneIsRefused() async throws {
+    /// lands3 split into a scratch directory and run to the end by DW as round "r1", with every
+    /// checkpoint kept; the caller removes `work`.
+    static func lands3Round() async throws -> (work: String, contract: ChainContract, partners: [any Partner], saved: [DantzigWolfeCheckpoint]) {
         let (work, chain) = try Self.split("lands3")
-        defer { try? FileManager.default.removeItem(atPath: work) }
         let (contract, partners) = try LocalRound.loadPartners(chainPath: chain)
         let saved = Checkpoints()
         _ = try await DantzigWolfe().run(round: "r1", contract: contract, partners: partners, checkpoint: { saved.add($0) })
-        let first = try #require(saved.all.first)
+        return (work, contract, partners, saved.all)
+    }
+
+    @Test func aCheckpointOfAnotherRoundOrContractOrAMalformedOneIsRefused() async throws {
+        let (work, contract, partners, saved) = try await Self.lands3Round()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let first = try #require(saved.first)
 
         func refusal(_ checkpoint: DantzigWolfeCheckpoint, round: String = "r1") async -> String? {
             do {
@@ -205,12 +212,9 @@ import Testing
     /// back (a resumed round keeps the finer master); a checkpoint written before it was kept
     /// reads as none, and the round resumes from it to the optimum.
     @Test func theMastersFinerToleranceIsKept() async throws {
-        let (work, chain) = try Self.split("lands3")
+        let (work, contract, partners, saved) = try await Self.lands3Round()
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let (contract, partners) = try LocalRound.loadPartners(chainPath: chain)
-        let saved = Checkpoints()
-        _ = try await DantzigWolfe().run(round: "r1", contract: contract, partners: partners, checkpoint: { saved.add($0) })
-        var checkpoint = try #require(saved.all.last)
+        var checkpoint = try #require(saved.last)
         #expect(checkpoint.finerMasters == 0)
         checkpoint.finerMasters = 2
         let text = try JSONEncoder().encode(checkpoint)
