@@ -107,7 +107,7 @@ struct Demo: AsyncParsableCommand {
         }
         let central = try ClpSolver(program: try federation.contract.centralProgram(problems)).solve()
         print("status        \(result.status.rawValue): \(result.message)")
-        // An unbounded or infeasible round's last objective is not a plan's value; nor is CLP's
+        // An unbounded, infeasible or failed round's last objective is not a plan's value; nor is CLP's
         // objective when it finds the central model unbounded or infeasible: neither is printed
         // as if it were one.
         let planned = ![RoundStatus.unbounded, .infeasible, .partnerFailed].contains(result.status)
