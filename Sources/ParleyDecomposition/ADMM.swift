@@ -157,15 +157,23 @@ public struct ADMM: Sendable {
         /// is; near convergence it is near the optimum, so the gap says how far the round's
         /// answer can be from it. No bound when a partner's value is unbounded at y, or a partner
         /// fails to answer (the round's own status stands).
-        func finishWithBound(_ status: RoundStatus, _ message: String, violation: Double, w: [Double], rho: Double, iteration: Int) async -> RoundResult {
-            var result = finish(status, message, violation: violation)
-            let prices = LinkingRowPrices(lower: lower, upper: upper)
-            let y = prices.projected(w.map { -rho * $0 })
+        /// The round's prices y = ρ·w (each price that points at an infinite side set to zero),
+        /// and every partner's answer to one pricing request there: what the closing bound and
+        /// the unbounded certificate are made of.
+        func pricedAtRoundPrices(w: [Double], rho: Double, iteration: Int) async throws -> (y: [Double], answers: [PricingResponse]) {
+            let y = LinkingRowPrices(lower: lower, upper: upper).projected(w.map { -rho * $0 })
             let requests = partners.map { p in
                 PricingRequest(round: round, iteration: iteration, prices: [p.linkingRows.map { y[$0] }], costWeight: 1)
             }
+            let (answers, _) = try await forEachPartner(partners) { k, partner in try await partner.price(requests[k]) }
+            return (y, answers)
+        }
+
+        func finishWithBound(_ status: RoundStatus, _ message: String, violation: Double, w: [Double], rho: Double, iteration: Int) async -> RoundResult {
+            var result = finish(status, message, violation: violation)
+            let prices = LinkingRowPrices(lower: lower, upper: upper)
             do {
-                let (answers, _) = try await forEachPartner(partners) { k, partner in try await partner.price(requests[k]) }
+                let (y, answers) = try await pricedAtRoundPrices(w: w, rho: rho, iteration: iteration)
                 var total = 0.0
                 for (k, answer) in answers.enumerated() {
                     guard let value = answer.values.first ?? nil else {
@@ -202,11 +210,7 @@ public struct ADMM: Sendable {
         /// usage stays within every row's recession cone and whose combined cost is negative.
         /// The names of the partners whose rays it uses, or none.
         func unboundedCertificate(w: [Double], rho: Double, iteration: Int) async throws -> [String] {
-            let y = LinkingRowPrices(lower: lower, upper: upper).projected(w.map { -rho * $0 })
-            let requests = partners.map { p in
-                PricingRequest(round: round, iteration: iteration, prices: [p.linkingRows.map { y[$0] }], costWeight: 1)
-            }
-            let (answers, _) = try await forEachPartner(partners) { k, partner in try await partner.price(requests[k]) }
+            let (_, answers) = try await pricedAtRoundPrices(w: w, rho: rho, iteration: iteration)
             var rays: [(partner: Int, ray: Proposal)] = []
             for (k, answer) in answers.enumerated() where (answer.values.first ?? nil) == nil {
                 let best = answer.proposals.first { $0.id == answer.best.first && $0.isRay } ?? answer.proposals.first(where: \.isRay)
@@ -362,7 +366,9 @@ public struct ADMM: Sendable {
 
                 let violation = contract.linkingViolation(sum, tolerance: 0).worst
                 // The unbounded test (see ADMMSettings.unboundedSteps); ρ is still the step's own here.
-                if case .plain = from, settings.unboundedSteps > 0 {
+                let plainStep: Bool
+                if case .plain = from { plainStep = true } else { plainStep = false }
+                if plainStep && settings.unboundedSteps > 0 {
                     let move = change.squareRoot()
                     var descent = Double.nan
                     if let last = lastPlain, last.iteration == iteration - 1, last.rho == rho, move > 0 {
@@ -425,8 +431,7 @@ public struct ADMM: Sendable {
                 // Residual balancing on scaled residuals (OSQP): move ρ towards the side that lags.
                 // A plain step after which no partner's plan moved at all (dual residual exactly 0)
                 // leaves no ratio to balance: `stalledRhoFactor` says what to do then.
-                var stalled = false
-                if case .plain = from, dual == 0 { stalled = true }
+                let stalled = plainStep && dual == 0
                 if iteration >= nextAdaptation && primal > 0 && (dual > 0 || stalled) {
                     nextAdaptation = iteration + (accelerated ? 2 * (iteration - lastAdaptation) : settings.adaptiveInterval)
                     lastAdaptation = iteration
