@@ -16,14 +16,21 @@ import Glibc
 ///   ray, `f64` cost, `u32` n, n `f64` usages;
 /// - 2, an iteration record (JSON);
 /// - 3, the rest of the state (JSON), naming how many master columns, pool columns and iteration
-///   records before it belong to it.
+///   records before it belong to it;
+/// - 4, the master's and the pool's columns in order, after the master retired some (see
+///   `DantzigWolfeSettings.columnAgeLimit`): `u32` master count, `u32` pool count, then for each
+///   `u32` partner, `u64` id, all of columns written before it.
 /// A save appends the new columns and records and then the state, in one write followed by an
-/// fsync. Reading takes the last complete state; a torn tail (a crash in the middle of an append)
+/// fsync. While the master only grows, its new columns are appended; an iteration that retired
+/// columns also writes record 4. Reading takes the last complete state; a torn tail (a crash in the middle of an append)
 /// is ignored, and cut off when the round resumes (the log is rewritten then).
 final class CheckpointStore: @unchecked Sendable {
     // Used from one serial queue at a time (CheckpointWriter), or once by `save`.
     let runDirectory: String
-    private var columnsWritten = 0
+    /// The master's columns as the log holds them so far, every column written, the pool's
+    /// length in the log and the columns it holds.
+    private var masterWritten: [Ref] = []
+    private var written = Set<Ref>()
     private var poolWritten = 0
     private var poolRefs = Set<Ref>()
     private var historyWritten = 0
@@ -31,6 +38,15 @@ final class CheckpointStore: @unchecked Sendable {
     private struct Ref: Hashable {
         var partner: Int
         var id: Int
+
+        init(partner: Int, id: Int) {
+            self.partner = partner
+            self.id = id
+        }
+
+        init(_ column: DantzigWolfeCheckpoint.Column) {
+            self.init(partner: column.partner, id: column.id)
+        }
     }
 
     struct StoredDW: Codable {
@@ -76,12 +92,35 @@ final class CheckpointStore: @unchecked Sendable {
         }
         switch checkpoint {
         case .dw(let c):
-            for column in c.columns.dropFirst(columnsWritten) { record(1, Self.encode(column, kind: 0)) }
-            columnsWritten = max(columnsWritten, c.columns.count)
-            for column in c.pool where poolRefs.insert(Ref(partner: column.partner, id: column.id)).inserted {
-                record(1, Self.encode(column, kind: 1))
-                poolWritten += 1
+            let master = c.columns.map(Ref.init)
+            if master.starts(with: masterWritten) {
+                for column in c.columns.dropFirst(masterWritten.count) {
+                    record(1, Self.encode(column, kind: 0))
+                    written.insert(Ref(column))
+                }
+                for column in c.pool where poolRefs.insert(Ref(column)).inserted {
+                    record(1, Self.encode(column, kind: 1))
+                    written.insert(Ref(column))
+                    poolWritten += 1
+                }
+            } else {
+                // Columns left the master: every column not yet written, then both lists in order.
+                for column in c.columns + c.pool where written.insert(Ref(column)).inserted {
+                    record(1, Self.encode(column, kind: 1))
+                }
+                let pool = c.pool.map(Ref.init)
+                var lists: [UInt8] = []
+                withUnsafeBytes(of: UInt32(master.count).littleEndian) { lists.append(contentsOf: $0) }
+                withUnsafeBytes(of: UInt32(pool.count).littleEndian) { lists.append(contentsOf: $0) }
+                for ref in master + pool {
+                    withUnsafeBytes(of: UInt32(ref.partner).littleEndian) { lists.append(contentsOf: $0) }
+                    withUnsafeBytes(of: UInt64(ref.id).littleEndian) { lists.append(contentsOf: $0) }
+                }
+                record(4, lists)
+                poolRefs = Set(pool)
+                poolWritten = pool.count
             }
+            masterWritten = master
             try history(c.history)
             var state = c
             state.columns = []
@@ -127,6 +166,7 @@ final class CheckpointStore: @unchecked Sendable {
         var offset = 0
         var master: [DantzigWolfeCheckpoint.Column] = []
         var pool: [DantzigWolfeCheckpoint.Column] = []
+        var known: [Ref: DantzigWolfeCheckpoint.Column] = [:]
         var history: [IterationRecord] = []
         var last: RoundCheckpoint?
         let decoder = RunState.decoder()
@@ -141,7 +181,17 @@ final class CheckpointStore: @unchecked Sendable {
                 guard let (kind, column) = decodeColumn(payload) else {
                     throw ModelFileError(file: path, line: nil, message: "a malformed column record at byte \(offset - 5 - length)")
                 }
+                known[Ref(column)] = column
                 if kind == 0 { master.append(column) } else { pool.append(column) }
+            case 4:
+                let lists = decodeLists(payload)
+                let newMaster = lists?.master.compactMap { known[$0] }
+                let newPool = lists?.pool.compactMap { known[$0] }
+                guard let lists, let newMaster, let newPool, newMaster.count == lists.master.count, newPool.count == lists.pool.count else {
+                    throw ModelFileError(file: path, line: nil, message: "a malformed column list at byte \(offset - 5 - length)")
+                }
+                master = newMaster
+                pool = newPool
             case 2:
                 guard let record = try? decoder.decode(IterationRecord.self, from: Data(payload)) else {
                     throw ModelFileError(file: path, line: nil, message: "a malformed iteration record at byte \(offset - 5 - length)")
@@ -175,6 +225,21 @@ final class CheckpointStore: @unchecked Sendable {
             throw ModelFileError(file: path, line: nil, message: "holds no complete checkpoint (the round stopped before its first one was written)")
         }
         return last
+    }
+
+    /// The master's and the pool's column references of a record 4.
+    private static func decodeLists(_ p: [UInt8]) -> (master: [Ref], pool: [Ref])? {
+        guard p.count >= 8 else { return nil }
+        func load<T: FixedWidthInteger>(_ at: Int, _ type: T.Type) -> T {
+            p.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
+        }
+        let masterCount = Int(load(0, UInt32.self))
+        let poolCount = Int(load(4, UInt32.self))
+        guard p.count == 8 + 12 * (masterCount + poolCount) else { return nil }
+        let refs = (0..<(masterCount + poolCount)).map {
+            Ref(partner: Int(load(8 + 12 * $0, UInt32.self)), id: Int(load(12 + 12 * $0, UInt64.self)))
+        }
+        return (Array(refs.prefix(masterCount)), Array(refs.dropFirst(masterCount)))
     }
 
     private static func decodeColumn(_ p: [UInt8]) -> (UInt8, DantzigWolfeCheckpoint.Column)? {

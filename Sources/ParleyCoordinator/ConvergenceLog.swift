@@ -47,6 +47,7 @@ public final class ConvergenceLog: @unchecked Sendable {
                 ("phase", "\(r.phase)"),
                 ("columns", r.columns.map(String.init) ?? "null"),
                 ("added", r.added.map(String.init) ?? "null"),
+                ("retired", r.retired.map(String.init) ?? "null"),
                 ("alpha", JSONText.number(r.alpha)),
             ]
         } else {

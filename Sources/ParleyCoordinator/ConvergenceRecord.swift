@@ -24,9 +24,10 @@ public struct ConvergenceRecord: Sendable, Equatable, Decodable {
     public var primalResidual: Double?
     public var dualResidual: Double?
     public var rho: Double?
-    /// DW: columns in the master; added this iteration.
+    /// DW: columns in the master; added this iteration; retired to the pool this iteration.
     public var columns: Int?
     public var added: Int?
+    public var retired: Int?
     /// DW: smoothing weight used this iteration.
     public var alpha: Double?
     /// The partner that answered last this iteration, and its time.
@@ -58,6 +59,7 @@ public struct ConvergenceRecord: Sendable, Equatable, Decodable {
         self.rho = r.rho
         self.columns = r.columns
         self.added = r.added
+        self.retired = r.retired
         self.alpha = r.alpha
         self.slowestPartner = r.slowestPartner
         self.slowestSeconds = r.slowestSeconds
@@ -85,6 +87,7 @@ public struct ConvergenceRecord: Sendable, Equatable, Decodable {
         rho = try object.number("rho")
         columns = try object.integer("columns")
         added = try object.integer("added")
+        retired = try object.integer("retired")
         alpha = try object.number("alpha")
         slowestPartner = try object.string("slowest_partner")
         slowestSeconds = try object.number("slowest_seconds")

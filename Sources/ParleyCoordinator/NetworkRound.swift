@@ -93,6 +93,7 @@ public struct NetworkRound: Sendable {
             partnerDeadlineSeconds: reconnect.deadline.secondsValue, heartbeatSeconds: heartbeat?.secondsValue,
             gapTolerance: dantzigWolfe.gapTolerance,
             stabilization: dantzigWolfe.stabilization, pricesPerRound: dantzigWolfe.pricesPerRound,
+            columnAgeLimit: dantzigWolfe.columnAgeLimit,
             acceleration: admm.accelerationMemory > 0, admmAbsoluteTolerance: admm.absoluteTolerance,
             admmRelativeTolerance: admm.relativeTolerance,
             maximumIterations: method == .dw ? dantzigWolfe.maximumIterations : admm.maximumIterations,

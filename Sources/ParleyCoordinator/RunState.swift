@@ -23,6 +23,8 @@ public struct RoundManifest: Sendable, Equatable, Codable {
     public var gapTolerance: Double
     public var stabilization: Bool
     public var pricesPerRound: Int
+    /// DW's `columnAgeLimit` (nil in a manifest written before columns were retired: the default).
+    public var columnAgeLimit: Int? = nil
     /// ADMM's Anderson acceleration (`ADMMSettings.accelerationMemory` > 0).
     public var acceleration: Bool
     /// ADMM's residual tolerances (nil in a manifest written before they could be set: the defaults).

@@ -48,15 +48,20 @@ public struct DantzigWolfeCheckpoint: Sendable, Equatable, Codable {
     /// `DantzigWolfeEngine.finerMasters`); nil in checkpoints written before it was kept: none.
     public var finerMasters: Int?
     /// The master's columns in the order they entered, then the pool (columns seen but not
-    /// entered).
+    /// entered, or retired from the master).
     public var columns: [Column]
+    /// Per column of `columns`: master solves in a row it has sat idle (see
+    /// `DantzigWolfeSettings.columnAgeLimit`); nil in checkpoints written before columns were
+    /// retired: all zero.
+    public var columnIdle: [Int]?
     public var pool: [Column]
     public var history: [IterationRecord]
 
     public init(
         round: String, contractHash: String, partners: [String], iteration: Int, seconds: Double, phase: Int,
         alpha: Double, center: [Double]?, bestBound: Double, bigM: Double, costUnit: Double, switchThreshold: Double,
-        penaltyRaises: Int, columns: [Column], pool: [Column], history: [IterationRecord], finerMasters: Int? = nil
+        penaltyRaises: Int, columns: [Column], pool: [Column], history: [IterationRecord], finerMasters: Int? = nil,
+        columnIdle: [Int]? = nil
     ) {
         self.round = round
         self.contractHash = contractHash
@@ -73,6 +78,7 @@ public struct DantzigWolfeCheckpoint: Sendable, Equatable, Codable {
         self.penaltyRaises = penaltyRaises
         self.finerMasters = finerMasters
         self.columns = columns
+        self.columnIdle = columnIdle
         self.pool = pool
         self.history = history
     }
@@ -110,7 +116,8 @@ extension DantzigWolfeEngine {
             round: round, contractHash: contractHash, partners: partners.map(\.name), iteration: iteration,
             seconds: elapsed, phase: phase, alpha: alpha, center: center, bestBound: bestBound, bigM: bigM,
             costUnit: costUnit, switchThreshold: switchThreshold, penaltyRaises: penaltyRaises,
-            columns: columns.map(saved), pool: pool.map(saved), history: history, finerMasters: finerMasters)
+            columns: columns.map(saved), pool: pool.map(saved), history: history, finerMasters: finerMasters,
+            columnIdle: idle)
     }
 
     /// Rebuilds the master and the round's state from `saved`, after checking that it belongs to
@@ -122,7 +129,8 @@ extension DantzigWolfeEngine {
         guard (0...2).contains(saved.phase), saved.iteration >= 1, saved.costUnit > 0, saved.costUnit.isFinite,
             saved.bigM.isFinite, saved.bigM > 0, saved.alpha >= 0, saved.alpha < 1, saved.seconds >= 0,
             saved.center.map({ $0.count == m && $0.allSatisfy(\.isFinite) }) ?? true, !saved.bestBound.isNaN,
-            (0...Self.finerMasters).contains(saved.finerMasters ?? 0)
+            (0...Self.finerMasters).contains(saved.finerMasters ?? 0),
+            saved.columnIdle.map({ $0.count == saved.columns.count && $0.allSatisfy { $0 >= 0 } }) ?? true
         else { throw CheckpointError("the checkpoint's state is out of range") }
         func column(_ c: DantzigWolfeCheckpoint.Column) throws -> Column {
             guard partners.indices.contains(c.partner), c.usage.count == partners[c.partner].linkingRows.count,
@@ -136,6 +144,7 @@ extension DantzigWolfeEngine {
         bigM = saved.bigM
         for c in restored { inMaster.insert(ProposalRef(partner: c.partner, id: c.proposal.id)) }
         columns = restored
+        idle = saved.columnIdle ?? Array(repeating: 0, count: restored.count)
         try master.addColumns(restored.map(masterColumn))
         try closeConvexityArtificials()
         switch phase {
@@ -144,6 +153,7 @@ extension DantzigWolfeEngine {
         default: try setPenalty(bigM)
         }
         pool = try saved.pool.map(column)
+        inPool = Set(pool.map { ProposalRef(partner: $0.partner, id: $0.proposal.id) })
         alpha = saved.alpha
         center = saved.center
         bestBound = saved.bestBound

@@ -47,9 +47,11 @@ public struct IterationRecord: Sendable, Equatable, Codable {
     public var primalResidual: Double?
     public var dualResidual: Double?
     public var rho: Double?
-    /// DW: columns in the master; added this iteration.
+    /// DW: columns in the master; added this iteration; retired to the pool this iteration
+    /// (phase 2).
     public var columns: Int?
     public var added: Int?
+    public var retired: Int?
     /// DW: smoothing weight used this iteration.
     public var alpha: Double?
     /// The partner that answered last this iteration, and its time.

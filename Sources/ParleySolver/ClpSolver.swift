@@ -219,6 +219,19 @@ public final class ClpSolver: LinearSolver {
         mark(.objective)
     }
 
+    /// Deletes columns (by index); the others keep their basis status, so the next solve starts
+    /// warm from the same basis when every deleted column was nonbasic.
+    public func deleteColumns(_ indices: [Int]) throws(SolverError) {
+        guard !indices.isEmpty else { return }
+        let n = columnCount
+        guard indices.allSatisfy({ (0..<n).contains($0) }), Set(indices).count == indices.count else {
+            throw .dimensionMismatch("columns to delete must be distinct indices in 0..<\(n)")
+        }
+        Clp_deleteColumns(model, Int32(indices.count), indices.map { Int32($0) })
+        recession = nil
+        mark(.objective)
+    }
+
     public func addRows(_ newRows: [NewRow]) throws(SolverError) {
         guard !newRows.isEmpty else { return }
         let n = columnCount

@@ -73,6 +73,12 @@ struct Round: AsyncParsableCommand {
         @Option(help: "DW: price vectors per partner per round (1 = one column per partner; default 3, with smoothing).")
         var pricesPerRound: Int?
 
+        @Option(
+            help: ArgumentHelp(
+                "DW: retire a column from the master after this many master solves in a row unused and priced out; it stays in the pool and comes back when it prices out again (0 keeps every column; with smoothing only).",
+                valueName: "solves"))
+        var columnAge: Int = DantzigWolfeSettings().columnAgeLimit
+
         @Option(help: "ADMM: initial penalty ρ (default: chosen from the partners' costs and usages).")
         var rho: Double?
 
@@ -108,6 +114,7 @@ struct Round: AsyncParsableCommand {
             }
             if !(gap >= 0 && gap.isFinite) { throw ValidationError("--gap must be a finite number at least 0, got \(gap)") }
             if let pricesPerRound, pricesPerRound < 1 { throw ValidationError("--prices-per-round must be at least 1") }
+            if columnAge < 0 { throw ValidationError("--column-age must be at least 0 (0 keeps every column)") }
             if let pricesPerRound, pricesPerRound > 1, noStabilization {
                 // The points between the smoothed point and the master's duals all coincide
                 // without a stability centre: the round would price one vector and say nothing.
@@ -129,6 +136,7 @@ struct Round: AsyncParsableCommand {
             dantzigWolfe.gapTolerance = gap
             dantzigWolfe.stabilization = !noStabilization
             dantzigWolfe.pricesPerRound = pricesPerRound ?? (noStabilization ? 1 : 3)
+            dantzigWolfe.columnAgeLimit = columnAge
             admm.rho = rho
             admm.absoluteTolerance = epsAbs
             admm.relativeTolerance = epsRel
@@ -269,6 +277,7 @@ struct Round: AsyncParsableCommand {
                 dantzigWolfe.gapTolerance = manifest.gapTolerance
                 dantzigWolfe.stabilization = manifest.stabilization
                 dantzigWolfe.pricesPerRound = manifest.pricesPerRound
+                if let limit = manifest.columnAgeLimit { dantzigWolfe.columnAgeLimit = limit }
                 dantzigWolfe.maximumIterations = maxIterations ?? manifest.maximumIterations
                 dantzigWolfe.maximumSeconds = maxSeconds ?? manifest.maximumSeconds ?? .infinity
                 let tls = TLSConfiguration(

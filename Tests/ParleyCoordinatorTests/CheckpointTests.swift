@@ -1,5 +1,5 @@
 import Foundation
-import ParleyCoordinator
+@testable import ParleyCoordinator
 import ParleyDecomposition
 import ParleyModel
 import ParleyTestSupport
@@ -228,6 +228,43 @@ import Testing
         #expect(resumed.status == .optimal, "\(resumed.message)")
         let (finer, _) = try await DantzigWolfe().run(round: "r1", contract: contract, partners: partners, resume: checkpoint)
         #expect(finer.status == .optimal, "\(finer.message)")
+    }
+
+    /// A round whose master retires columns (two idle solves here, so that a short round does)
+    /// is saved to one log iteration by iteration, as the coordinator saves it: every state
+    /// reads back as it was saved, master and pool in order, and the round resumed from one
+    /// taken just after columns left the master reaches the same optimum.
+    @Test func aMasterThatRetiresColumnsIsSavedAndResumed() async throws {
+        let (work, chain) = try Self.split("airl_first")
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (contract, partners) = try LocalRound.loadPartners(chainPath: chain)
+        var settings = DantzigWolfeSettings()
+        settings.columnAgeLimit = 2
+        let saved = Checkpoints()
+        let (whole, _) = try await DantzigWolfe(settings: settings).run(
+            round: "r1", contract: contract, partners: partners, checkpoint: { saved.add($0) })
+        #expect(whole.status == .optimal, "\(whole.message)")
+        let store = try CheckpointStore(runDirectory: work, resumed: nil)
+        var afterRetiring: DantzigWolfeCheckpoint?
+        for checkpoint in saved.all {
+            try store.save(.dw(checkpoint))
+            guard case .dw(let read) = try RunState.readCheckpoint(runDirectory: work, method: .dw) else {
+                Issue.record("not a DW checkpoint")
+                return
+            }
+            let same = read == checkpoint  // a Bool: the two full states would flood a failure's message
+            let counts = "\(read.columns.count) + \(read.pool.count) read, \(checkpoint.columns.count) + \(checkpoint.pool.count) saved"
+            #expect(same, "iteration \(checkpoint.iteration): master + pool columns \(counts)")
+            if afterRetiring == nil, (checkpoint.history.last?.retired ?? 0) > 0 { afterRetiring = checkpoint }
+        }
+        let checkpoint = try #require(afterRetiring)
+        #expect(checkpoint.columnIdle?.count == checkpoint.columns.count)
+        let (resumed, _) = try await DantzigWolfe(settings: settings).run(
+            round: "r1", contract: contract, partners: partners, resume: checkpoint)
+        #expect(resumed.status == .optimal, "\(resumed.message)")
+        let objective = try #require(resumed.objective), reference = try #require(whole.objective)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        #expect(resumed.history.prefix(checkpoint.iteration) == checkpoint.history[...])
     }
 
     @Test func aCheckpointLogWithoutACompleteStateIsNamedAsSuch() throws {

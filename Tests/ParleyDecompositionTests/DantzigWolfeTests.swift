@@ -110,4 +110,37 @@ import Testing
         #expect(result.status == .optimal)
         #expect(abs((result.objective ?? .nan) - reference) <= Self.tolerance * abs(reference))
     }
+
+    /// Columns unused for `columnAgeLimit` master solves leave the master for the pool (two
+    /// solves here, so that a short round retires some), and the round still proves the
+    /// optimum with a plan feasible for the original model. With the limit at 0, or without
+    /// smoothing, no column leaves.
+    @Test func idleColumnsGoToThePoolAndTheRoundStaysExact() async throws {
+        let reference = Fixtures.references.first { $0.name == "airl_first" }!.optimum
+        func retired(_ limit: Int, stabilization: Bool = true) async throws -> Int {
+            let chain = try SplitChain("airl_first")
+            var settings = DantzigWolfeSettings()
+            settings.columnAgeLimit = limit
+            settings.stabilization = stabilization
+            if !stabilization { settings.pricesPerRound = 1 }
+            let (result, weights) = try await DantzigWolfe(settings: settings).run(
+                round: "t", contract: chain.split.contract, partners: chain.partners)
+            #expect(result.status == .optimal, "\(result.message)")
+            let objective = try #require(result.objective)
+            #expect(abs(objective - reference) <= Self.tolerance * abs(reference), "objective \(objective) vs \(reference)")
+            try await chain.finish(round: "t", weights: weights)
+            let x = await chain.jointPlan()
+            let scale = max(1, chain.program.rowUpper.filter(\.isFinite).map(abs).max() ?? 1)
+            #expect(chain.program.maximumViolation(x) <= 1e-6 * scale, "violation \(chain.program.maximumViolation(x))")
+            // The master's column count falls by what each iteration retired.
+            for (before, record) in zip(result.history, result.history.dropFirst()) where record.phase == 2 {
+                let (b, c, a, r) = (try #require(before.columns), try #require(record.columns), try #require(record.added), try #require(record.retired))
+                #expect(c == b + a - r, "iteration \(record.iteration): \(b) + \(a) − \(r) ≠ \(c)")
+            }
+            return result.history.compactMap(\.retired).reduce(0, +)
+        }
+        #expect(try await retired(2) > 0)
+        #expect(try await retired(0) == 0)
+        #expect(try await retired(2, stabilization: false) == 0)
+    }
 }
