@@ -145,10 +145,14 @@ public actor LocalPartner: Partner {
                 // A warm start that stalled: rebuild and solve cold.
                 (pricing, result) = try solvedCold()
             }
-            if result.status == .optimal && unboundedSeen && !base.isQuadratic,
-                case let x = result.primal,
-                known[ProposalKey(usage: problem.linking.multiply(x), cost: sign * problem.program.objectiveValue(x), isRay: false)] != nil
-            {
+            /// The warm answer's linking-row usage and cost, when the check below computed them.
+            var warmPlan: (usage: [Double], cost: Double)?
+            if result.status == .optimal && unboundedSeen && !base.isQuadratic {
+                let x = result.primal
+                warmPlan = (problem.linking.multiply(x), sign * problem.program.objectiveValue(x))
+            }
+            if let plan = warmPlan, known[ProposalKey(usage: plan.usage, cost: plan.cost, isRay: false)] != nil {
+                let x = result.primal
                 // A warm answer that is a plan we already proposed, from a partner whose pricing
                 // problems turn unbounded: such problems are where CLP's warm primal stops short
                 // (tuff cut by the detector into two partners: answers up to 4e-4 above a cold
@@ -161,13 +165,13 @@ public actor LocalPartner: Partner {
                 if (check.status == .unbounded && check.unboundedRay != nil) || coldValue < warmValue - 1e-9 * max(1, abs(warmValue)) {
                     pricing = cold
                     result = check
+                    warmPlan = nil
                 }
             }
             switch result.status {
             case .optimal:
                 let x = result.primal
-                let usage = problem.linking.multiply(x)
-                let cost = sign * (problem.program.objectiveValue(x))
+                let (usage, cost) = warmPlan ?? (problem.linking.multiply(x), sign * problem.program.objectiveValue(x))
                 largestPlanUsage = max(largestPlanUsage, usage.map(abs).max() ?? 0)
                 let proposal = record(x: x, usage: usage, cost: cost, isRay: false)
                 values[j] = value(of: proposal, at: prices)
