@@ -17,20 +17,19 @@ import Glibc
 /// - 2, an iteration record (JSON);
 /// - 3, the rest of the state (JSON), naming how many master columns, pool columns and iteration
 ///   records before it belong to it;
-/// - 4, the master's and the pool's columns in order, after the master retired some (see
-///   `DantzigWolfeSettings.columnAgeLimit`): `u32` master count, `u32` pool count, then for each
-///   `u32` partner, `u64` id, all of columns written before it.
-/// A save appends the new columns and records and then the state, in one write followed by an
-/// fsync. While the master only grows, its new columns are appended; an iteration that retired
-/// columns also writes record 4. Reading takes the last complete state; a torn tail (a crash in the middle of an append)
-/// is ignored, and cut off when the round resumes (the log is rewritten then).
+/// - 4, columns retired from the master (see `DantzigWolfeSettings.columnAgeLimit`): `u32` n,
+///   then n times `u32` partner, `u64` id; each leaves the master and goes to the end of the
+///   pool, in this order, as the round moved them.
+/// A save appends what changed — columns retired, columns new to the master or the pool, new
+/// iteration records — and then the state, in one write followed by an fsync. Reading takes the
+/// last complete state; a torn tail (a crash in the middle of an append) is ignored, and cut off
+/// when the round resumes (the log is rewritten then).
 final class CheckpointStore: @unchecked Sendable {
     // Used from one serial queue at a time (CheckpointWriter), or once by `save`.
     let runDirectory: String
-    /// The master's columns as the log holds them so far, every column written, the pool's
-    /// length in the log and the columns it holds.
+    /// The master's columns as the log holds them so far, the number of pool entries it holds
+    /// (retired columns included) and the columns among them.
     private var masterWritten: [Ref] = []
-    private var written = Set<Ref>()
     private var poolWritten = 0
     private var poolRefs = Set<Ref>()
     private var historyWritten = 0
@@ -92,33 +91,29 @@ final class CheckpointStore: @unchecked Sendable {
         }
         switch checkpoint {
         case .dw(let c):
+            // The round's master is the logged one without the columns it retired, in order,
+            // then the columns that entered since (a retired column that came back among them).
             let master = c.columns.map(Ref.init)
-            if master.starts(with: masterWritten) {
-                for column in c.columns.dropFirst(masterWritten.count) {
-                    record(1, Self.encode(column, kind: 0))
-                    written.insert(Ref(column))
+            var kept = 0
+            var retired: [Ref] = []
+            for ref in masterWritten {
+                if kept < master.count && master[kept] == ref { kept += 1 } else { retired.append(ref) }
+            }
+            if !retired.isEmpty {
+                var refs: [UInt8] = []
+                withUnsafeBytes(of: UInt32(retired.count).littleEndian) { refs.append(contentsOf: $0) }
+                for ref in retired {
+                    withUnsafeBytes(of: UInt32(ref.partner).littleEndian) { refs.append(contentsOf: $0) }
+                    withUnsafeBytes(of: UInt64(ref.id).littleEndian) { refs.append(contentsOf: $0) }
+                    poolRefs.insert(ref)
                 }
-                for column in c.pool where poolRefs.insert(Ref(column)).inserted {
-                    record(1, Self.encode(column, kind: 1))
-                    written.insert(Ref(column))
-                    poolWritten += 1
-                }
-            } else {
-                // Columns left the master: every column not yet written, then both lists in order.
-                for column in c.columns + c.pool where written.insert(Ref(column)).inserted {
-                    record(1, Self.encode(column, kind: 1))
-                }
-                let pool = c.pool.map(Ref.init)
-                var lists: [UInt8] = []
-                withUnsafeBytes(of: UInt32(master.count).littleEndian) { lists.append(contentsOf: $0) }
-                withUnsafeBytes(of: UInt32(pool.count).littleEndian) { lists.append(contentsOf: $0) }
-                for ref in master + pool {
-                    withUnsafeBytes(of: UInt32(ref.partner).littleEndian) { lists.append(contentsOf: $0) }
-                    withUnsafeBytes(of: UInt64(ref.id).littleEndian) { lists.append(contentsOf: $0) }
-                }
-                record(4, lists)
-                poolRefs = Set(pool)
-                poolWritten = pool.count
+                record(4, refs)
+                poolWritten += retired.count
+            }
+            for column in c.columns[kept...] { record(1, Self.encode(column, kind: 0)) }
+            for column in c.pool where poolRefs.insert(Ref(column)).inserted {
+                record(1, Self.encode(column, kind: 1))
+                poolWritten += 1
             }
             masterWritten = master
             try history(c.history)
@@ -165,8 +160,15 @@ final class CheckpointStore: @unchecked Sendable {
         let bytes = [UInt8](data)
         var offset = 0
         var master: [DantzigWolfeCheckpoint.Column] = []
-        var pool: [DantzigWolfeCheckpoint.Column] = []
-        var known: [Ref: DantzigWolfeCheckpoint.Column] = [:]
+        /// Pool entries in the order they were logged; an entry is nil once its column was
+        /// retired to the pool again (it then has a later entry).
+        var pool: [DantzigWolfeCheckpoint.Column?] = []
+        var poolEntry: [Ref: Int] = [:]
+        func addToPool(_ column: DantzigWolfeCheckpoint.Column) {
+            if let earlier = poolEntry[Ref(column)] { pool[earlier] = nil }
+            poolEntry[Ref(column)] = pool.count
+            pool.append(column)
+        }
         var history: [IterationRecord] = []
         var last: RoundCheckpoint?
         let decoder = RunState.decoder()
@@ -181,17 +183,19 @@ final class CheckpointStore: @unchecked Sendable {
                 guard let (kind, column) = decodeColumn(payload) else {
                     throw ModelFileError(file: path, line: nil, message: "a malformed column record at byte \(offset - 5 - length)")
                 }
-                known[Ref(column)] = column
-                if kind == 0 { master.append(column) } else { pool.append(column) }
+                if kind == 0 { master.append(column) } else { addToPool(column) }
             case 4:
-                let lists = decodeLists(payload)
-                let newMaster = lists?.master.compactMap { known[$0] }
-                let newPool = lists?.pool.compactMap { known[$0] }
-                guard let lists, let newMaster, let newPool, newMaster.count == lists.master.count, newPool.count == lists.pool.count else {
-                    throw ModelFileError(file: path, line: nil, message: "a malformed column list at byte \(offset - 5 - length)")
+                guard let refs = decodeRefs(payload) else {
+                    throw ModelFileError(file: path, line: nil, message: "a malformed list of retired columns at byte \(offset - 5 - length)")
                 }
-                master = newMaster
-                pool = newPool
+                for ref in refs {
+                    guard let k = master.firstIndex(where: { Ref($0) == ref }) else {
+                        throw ModelFileError(
+                            file: path, line: nil,
+                            message: "retires a column that is not in the master (partner \(ref.partner), id \(ref.id)) at byte \(offset - 5 - length)")
+                    }
+                    addToPool(master.remove(at: k))
+                }
             case 2:
                 guard let record = try? decoder.decode(IterationRecord.self, from: Data(payload)) else {
                     throw ModelFileError(file: path, line: nil, message: "a malformed iteration record at byte \(offset - 5 - length)")
@@ -206,7 +210,7 @@ final class CheckpointStore: @unchecked Sendable {
                     var state = stored.state
                     state.columns = Array(master.prefix(stored.columns))
                     let inMaster = Set(state.columns.map { Ref(partner: $0.partner, id: $0.id) })
-                    state.pool = pool.prefix(stored.pool).filter { !inMaster.contains(Ref(partner: $0.partner, id: $0.id)) }
+                    state.pool = pool.prefix(stored.pool).compactMap { $0 }.filter { !inMaster.contains(Ref(partner: $0.partner, id: $0.id)) }
                     state.history = Array(history.prefix(stored.history))
                     last = .dw(state)
                 case .admm:
@@ -227,19 +231,15 @@ final class CheckpointStore: @unchecked Sendable {
         return last
     }
 
-    /// The master's and the pool's column references of a record 4.
-    private static func decodeLists(_ p: [UInt8]) -> (master: [Ref], pool: [Ref])? {
-        guard p.count >= 8 else { return nil }
+    /// The column references of a record 4.
+    private static func decodeRefs(_ p: [UInt8]) -> [Ref]? {
+        guard p.count >= 4 else { return nil }
         func load<T: FixedWidthInteger>(_ at: Int, _ type: T.Type) -> T {
             p.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
         }
-        let masterCount = Int(load(0, UInt32.self))
-        let poolCount = Int(load(4, UInt32.self))
-        guard p.count == 8 + 12 * (masterCount + poolCount) else { return nil }
-        let refs = (0..<(masterCount + poolCount)).map {
-            Ref(partner: Int(load(8 + 12 * $0, UInt32.self)), id: Int(load(12 + 12 * $0, UInt64.self)))
-        }
-        return (Array(refs.prefix(masterCount)), Array(refs.dropFirst(masterCount)))
+        let count = Int(load(0, UInt32.self))
+        guard p.count == 4 + 12 * count else { return nil }
+        return (0..<count).map { Ref(partner: Int(load(4 + 12 * $0, UInt32.self)), id: Int(load(8 + 12 * $0, UInt64.self))) }
     }
 
     private static func decodeColumn(_ p: [UInt8]) -> (UInt8, DantzigWolfeCheckpoint.Column)? {
