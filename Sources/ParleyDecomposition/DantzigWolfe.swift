@@ -426,6 +426,8 @@ struct DantzigWolfeEngine {
             // Price vectors: the smoothed point first, then towards the master's duals.
             var used = phase == 2 ? alpha : 0
             var added = 0
+            /// Partners whose pricing problem was unbounded at the master's own duals.
+            var unboundedAtDuals: [Int] = []
             var record = IterationRecord(iteration: iteration, seconds: 0, phase: phase)
             while true {
                 let anchor = center ?? prices
@@ -452,6 +454,7 @@ struct DantzigWolfeEngine {
                 record.slowestPartner = answer.slowest.name
                 record.slowestSeconds = answer.slowest.seconds
                 added += try addColumns(answer.columns + pool, prices: prices, convexity: convexity, weight: weight)
+                unboundedAtDuals = points.lastIndex { Self.samePoint($0, prices) }.map { answer.unbounded[$0] } ?? []
                 if phase != 0 {
                     // Any price vector gives a valid Lagrangian bound on the true problem.
                     for (j, point) in points.enumerated() {
@@ -495,7 +498,7 @@ struct DantzigWolfeEngine {
                 // on with a tolerance 100 times finer; no bound is claimed from it this round.
                 finerMasters += 1
                 try applyMasterDualTolerance()
-            } else if added == 0 && phase == 2 {
+            } else if added == 0 && phase == 2 && (unboundedAtDuals.isEmpty || mispricedInMaster) {
                 // No column prices out at the master's own duals: the master is optimal for the
                 // full problem, so the bound meets the objective.
                 bestBound = max(bestBound, masterObjective)
@@ -529,6 +532,20 @@ struct DantzigWolfeEngine {
                             + (violated.isEmpty ? "" : " (violated: \(violated.prefix(10).joined(separator: ", "))"
                                 + (violated.count > 10 ? ", …" : "") + ")"),
                         violated: violated), weights(nil))
+            }
+            if added == 0 && phase == 2 && !mispricedInMaster, let k = unboundedAtDuals.first {
+                // A partner called its pricing problem unbounded at the master's duals, yet none
+                // of its rays prices out there: a true ray would. Its solver is in numerical
+                // trouble, and neither its answer nor the master's optimality proves anything.
+                // (adlittle cut by the detector stopped "optimal" 10% above its optimum on such
+                // an answer before rays made of round-off were refused.)
+                return (
+                    finish(
+                        .inaccurate,
+                        message: "partner '\(partners[k].name)' called its pricing problem unbounded at the master's prices, "
+                            + "but its ray does not improve on them: numerical trouble in its pricing problem, the result is not proven",
+                        partner: partners[k].name),
+                    weights(nil))
             }
             if phase == 2, bestBound.isFinite,
                 (bestBound - masterObjective) / max(1, abs(masterObjective)) > settings.gapTolerance
@@ -704,6 +721,8 @@ struct DantzigWolfeEngine {
         var columns: [Column]
         /// Σ over partners of each point's optimal value (nil if any partner is unbounded there).
         var values: [Double?]
+        /// Per point, the partners whose pricing problem is unbounded there.
+        var unbounded: [[Int]]
         /// Linking-row usage of the partners' best responses at the first point.
         var usageAt0: [Double]?
         /// The partners' best responses at the first point (one per partner, plan or ray).
@@ -719,6 +738,7 @@ struct DantzigWolfeEngine {
         let (responses, seconds) = try await forEachPartner(partners) { k, partner in try await partner.price(requests[k]) }
         var columns: [Column] = []
         var values = [Double?](repeating: 0, count: points.count)
+        var unbounded = [[Int]](repeating: [], count: points.count)
         var usage: [Double]? = Array(repeating: 0, count: m)
         var bestAt0: [Column] = []
         for (k, response) in responses.enumerated() {
@@ -731,6 +751,7 @@ struct DantzigWolfeEngine {
             for p in response.proposals { columns.append(Column(partner: k, proposal: p)) }
             for j in 0..<points.count {
                 if let v = response.values[j], let total = values[j] { values[j] = total + v } else { values[j] = nil }
+                if response.values[j] == nil { unbounded[j].append(k) }
             }
             if let best = response.proposals.first(where: { $0.id == response.best[0] }) {
                 bestAt0.append(Column(partner: k, proposal: best))
@@ -743,7 +764,7 @@ struct DantzigWolfeEngine {
         }
         let slowest = seconds.indices.max { seconds[$0] < seconds[$1] } ?? 0
         return Answer(
-            columns: columns, values: values, usageAt0: usage, bestAt0: bestAt0,
+            columns: columns, values: values, unbounded: unbounded, usageAt0: usage, bestAt0: bestAt0,
             slowest: (partners.isEmpty ? "" : partners[slowest].name, seconds.isEmpty ? 0 : seconds[slowest]))
     }
 }

@@ -519,7 +519,12 @@ public final class ClpSolver: LinearSolver {
             let starts = Clp_getVectorStarts(model), let lengths = Clp_getVectorLengths(model),
             let indices = Clp_getIndices(model), let elements = Clp_getElements(model)
         else { return nil }
-        let ray = d.map { $0 / largest }
+        // Entries below 1e-9 of the largest are round-off of the solve that found d, and are
+        // dropped: adlittle cut by the detector had a recession LP answer whose entries of 1 sat
+        // on columns of cost 0, and whose entries of 4e-12 on columns of cost ±2,600 made a
+        // "descent" of 4.7e-10 out of round-off alone. Accepted, it was a ray of a pricing
+        // problem that had an optimum, and the round stopped "optimal" 10% above the optimum.
+        let ray = d.map { abs($0) < Self.roundOffEntry * largest ? 0 : $0 / largest }
         var descent = 0.0
         var size = 0.0
         var activity = Array(repeating: 0.0, count: m)
@@ -541,6 +546,10 @@ public final class ClpSolver: LinearSolver {
         }
         return descent < -(relative ?? settings.dualTolerance) * size && descent < -1e-12 ? ray : nil
     }
+
+    /// The relative size below which an entry of a candidate ray is round-off (see
+    /// `descentDirection`).
+    static let roundOffEntry = 1e-9
 
     /// The recession LP of `descentRay`: variables d in the box, each row's finite sides and each
     /// column's finite bounds made homogeneous, and Qd = 0.

@@ -143,4 +143,42 @@ import Testing
         #expect(try await retired(0) == 0)
         #expect(try await retired(2, stabilization: false) == 0)
     }
+
+    /// A partner that wraps another and, from iteration `from` on, answers every price vector
+    /// with a "ray" that uses no linking row and costs nothing: unbounded by its own account,
+    /// yet no improvement at any prices (what rays made of round-off looked like).
+    final class FalseRays: Partner, Sendable {
+        let inner: any Partner
+        let from: Int
+        init(_ inner: any Partner, from: Int) {
+            self.inner = inner
+            self.from = from
+        }
+        var name: String { inner.name }
+        var linkingRows: [Int] { inner.linkingRows }
+        func price(_ request: PricingRequest) async throws -> PricingResponse {
+            guard request.iteration >= from else { return try await inner.price(request) }
+            let ray = Proposal(id: 1_000_000, usage: Array(repeating: 0, count: linkingRows.count), cost: 0, isRay: true)
+            return PricingResponse(proposals: [ray], values: request.prices.map { _ in nil }, best: request.prices.map { _ in ray.id })
+        }
+        func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse { try await inner.admmStep(request) }
+        func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { try await inner.finish(instruction) }
+    }
+
+    /// An answer that contradicts itself is no proof: a partner calling its pricing problem
+    /// unbounded at the master's duals while none of its rays prices out there. The round ends
+    /// `inaccurate` naming it; it used to take "no column prices out" as optimality and stop
+    /// "optimal" (here 0.56% above lands3's optimum; adlittle cut by the detector, 10%).
+    @Test func aRayThatImprovesNothingIsNoProofOfOptimality() async throws {
+        let chain = try SplitChain("lands3")
+        var partners: [any Partner] = chain.partners
+        partners[1] = FalseRays(partners[1], from: 3)
+        let (result, _) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: partners)
+        #expect(result.status == .inaccurate, "\(result.status): \(result.message) \(String(describing: result.objective))")
+        #expect(result.partner == partners[1].name)
+        #expect(
+            result.message
+                == "partner '\(partners[1].name)' called its pricing problem unbounded at the master's prices, but its ray does not "
+                + "improve on them: numerical trouble in its pricing problem, the result is not proven")
+    }
 }

@@ -42,9 +42,9 @@ struct SplitChain {
     /// Runs Dantzig–Wolfe on the chain and checks it against the model's optimum `reference`
     /// (relative 1e-6): the round ends optimal there, and the partners' plans put together meet
     /// the original model's rows and bounds and cost the optimum. `label` prefixes the messages.
-    func reachesOptimum(reference: Double, label: String = "") async throws {
+    func reachesOptimum(reference: Double, label: String = "", settings: DantzigWolfeSettings = DantzigWolfeSettings()) async throws {
         let tolerance = 1e-6
-        let (result, weights) = try await DantzigWolfe().run(round: "t", contract: split.contract, partners: partners)
+        let (result, weights) = try await DantzigWolfe(settings: settings).run(round: "t", contract: split.contract, partners: partners)
         #expect(result.status == .optimal, "\(label)\(result.message)")
         let objective = try #require(result.objective)
         #expect(abs(objective - reference) <= tolerance * max(1, abs(reference)), "\(label)objective \(objective) vs \(reference)")

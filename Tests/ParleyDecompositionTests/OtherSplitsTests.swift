@@ -24,6 +24,26 @@ import Testing
         try await chain.reachesOptimum(reference: Fixtures.references.first { $0.name == name }!.optimum)
     }
 
+    /// The detected splits of adlittle and israel under DW's other settings: without smoothing,
+    /// and with one or two price vectors a round. A pricing problem of p01 in each, which CLP's
+    /// warm primal called unbounded after no iteration, got a "ray" from the recession LP whose
+    /// descent (4.7e-10 on adlittle) came from round-off entries alone (4e-12 on columns costing
+    /// ±2,600; its entries of 1 sat on columns of cost 0), and the rounds stopped "optimal"
+    /// above the optimum: adlittle 10% without smoothing, israel 5%, 0.4% and 0.8%.
+    @Test(arguments: ["adlittle", "israel"])
+    func detectedNetlibSplitsUnderOtherSettings(_ name: String) async throws {
+        let program = try MPSReader().read(path: Fixtures.path("netlib/\(name).mps"))
+        let best = try #require(BlockDetector.candidates(program).first)
+        for (label, stabilization, prices) in [("no smoothing", false, 1), ("one price vector", true, 1), ("two price vectors", true, 2)] {
+            let chain = try SplitChain(name, program: program, best.decomposition)
+            var settings = DantzigWolfeSettings()
+            settings.stabilization = stabilization
+            settings.pricesPerRound = prices
+            try await chain.reachesOptimum(
+                reference: Fixtures.references.first { $0.name == name }!.optimum, label: "\(label): ", settings: settings)
+        }
+    }
+
     /// Detected splits packed into fewer partners, whose pricing problems turn unbounded along
     /// rays that use little of the linking rows.
     ///
