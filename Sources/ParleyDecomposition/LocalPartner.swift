@@ -1,4 +1,3 @@
-import Foundation
 import ParleyModel
 import ParleySolver
 
@@ -168,14 +167,6 @@ public actor LocalPartner: Partner {
                     result = check
                     warmPlan = nil
                 }
-            }
-            if ProcessInfo.processInfo.environment["PARLEY_PDEBUG"] != nil {
-                var model = base
-                if request.costWeight == 0 { model.quadratic = [] }
-                let cold = try ClpSolver(program: model, settings: settings)
-                try cold.setObjective(objective)
-                let c = cold.solve()
-                FileHandle.standardError.write("price \(name) point \(j) warm \(result.status) \(result.objective) it \(result.iterations) cold \(c.status) \(c.objective)\n".data(using: .utf8)!)
             }
             switch result.status {
             case .optimal:
