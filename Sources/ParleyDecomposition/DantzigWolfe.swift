@@ -533,20 +533,6 @@ struct DantzigWolfeEngine {
                                 + (violated.count > 10 ? ", …" : "") + ")"),
                         violated: violated), weights(nil))
             }
-            if added == 0 && phase == 2 && !mispricedInMaster, let k = unboundedAtDuals.first {
-                // A partner called its pricing problem unbounded at the master's duals, yet none
-                // of its rays prices out there: a true ray would. Its solver is in numerical
-                // trouble, and neither its answer nor the master's optimality proves anything.
-                // (adlittle cut by the detector stopped "optimal" 10% above its optimum on such
-                // an answer before rays made of round-off were refused.)
-                return (
-                    finish(
-                        .inaccurate,
-                        message: "partner '\(partners[k].name)' called its pricing problem unbounded at the master's prices, "
-                            + "but its ray does not improve on them: numerical trouble in its pricing problem, the result is not proven",
-                        partner: partners[k].name),
-                    weights(nil))
-            }
             if phase == 2, bestBound.isFinite,
                 (bestBound - masterObjective) / max(1, abs(masterObjective)) > settings.gapTolerance
             {
@@ -561,6 +547,20 @@ struct DantzigWolfeEngine {
             }
             if phase == 2, let gap = record.gap, gap <= settings.gapTolerance {
                 return (finish(.optimal, message: "relative gap \(gap) within \(settings.gapTolerance)"), weights(nil))
+            }
+            if added == 0 && phase == 2 && !mispricedInMaster, let k = unboundedAtDuals.first {
+                // A partner called its pricing problem unbounded at the master's duals, yet none
+                // of its rays prices out there: a true ray would. Its solver is in numerical
+                // trouble, and with no bound closing the gap nothing proves the master optimal.
+                // (adlittle cut by the detector stopped "optimal" 10% above its optimum on such
+                // an answer before rays made of round-off were refused.)
+                return (
+                    finish(
+                        .inaccurate,
+                        message: "partner '\(partners[k].name)' called its pricing problem unbounded at the master's prices, "
+                            + "but its ray does not improve on them: numerical trouble in its pricing problem, the result is not proven",
+                        partner: partners[k].name),
+                    weights(nil))
             }
             if iteration >= settings.maximumIterations {
                 return (finish(.iterationLimit, message: "stopped after \(iteration) iterations"), weights(nil))
