@@ -181,4 +181,21 @@ import Testing
                 == "partner '\(partners[1].name)' called its pricing problem unbounded at the master's prices, but its ray does not "
                 + "improve on them: numerical trouble in its pricing problem, the result is not proven")
     }
+
+    /// A gap tolerance of 0 asks for the exact optimum: the round ends optimal there, with its
+    /// bound meeting its objective; a bound passing the objective by round-off (8e-16 to 3e-13
+    /// of it) is not "numerical trouble", which it was called when the check used the gap
+    /// tolerance itself.
+    @Test(arguments: ["lands3", "airl_first", "ken-07"])
+    func aGapOfZeroIsMet(_ name: String) async throws {
+        let chain = try SplitChain(name)
+        let reference = Fixtures.references.first { $0.name == name }!.optimum
+        var settings = DantzigWolfeSettings()
+        settings.gapTolerance = 0
+        let (result, _) = try await DantzigWolfe(settings: settings).run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .optimal, "\(result.status): \(result.message)")
+        #expect(result.gap == 0)
+        let objective = try #require(result.objective)
+        #expect(abs(objective - reference) <= Self.tolerance * max(1, abs(reference)), "objective \(objective) vs \(reference)")
+    }
 }
