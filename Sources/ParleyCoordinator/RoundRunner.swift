@@ -29,7 +29,10 @@ struct RoundRunner: Sendable {
     var deadline: RoundDeadline? = nil
 
     /// Runs the round; after an optimal (DW) or converged (ADMM) end, sends every partner its plan
-    /// instruction and calls `filePlan` for each once it answered.
+    /// instruction and calls `filePlan` for each once it answered. So too after a DW round that
+    /// stopped at its iteration or time limit in phase 2: its master's combination meets the
+    /// linking rows, and its cost is within the round's gap of the optimum, which is what a
+    /// solver stopped at a limit hands over (its best plan so far, with its bound).
     func run(partners: [any Partner], filePlan: @escaping @Sendable (any Partner) async throws -> Void) async throws
         -> RoundResult
     {
@@ -81,7 +84,8 @@ struct RoundRunner: Sendable {
                 round: round, contract: contract, partners: partners, observer: observer, resume: saved, checkpoint: sink)
             await writer?.flush()
             result = r
-            if r.status == .optimal && weights.count == partners.count { instruction = weights.map { .weights($0) } }
+            let delivers = [.optimal, .iterationLimit, .timeLimit].contains(r.status)
+            if delivers && weights.count == partners.count { instruction = weights.map { .weights($0) } }
         case .admm:
             let writer = checkpoints ? try CheckpointWriter(runDirectory: outputDirectory, resumed: resume) : nil
             var sink: (@Sendable (ADMMCheckpoint) -> Void)? = nil
@@ -126,6 +130,7 @@ struct RoundRunner: Sendable {
                 }
                 let check = contract.linkingViolation(activity, tolerance: Self.planTolerance, magnitude: magnitude)
                 result.linkingViolation = check.worst
+                result.plansDelivered = true
                 if result.status == .optimal && !check.rows.isEmpty {
                     // The master's combination met the rows; the plans the partners formed from
                     // it do not: never report that as optimal.
@@ -136,9 +141,14 @@ struct RoundRunner: Sendable {
                     result.violatedRows = check.rows
                 }
             } catch let error as PartnerError {
-                result.status = .partnerFailed
                 result.partner = error.partner
-                result.message = "plan instruction failed: \(error.description)"
+                if result.status == .optimal || result.status == .converged {
+                    result.status = .partnerFailed
+                    result.message = "plan instruction failed: \(error.description)"
+                } else {
+                    // Stopped at a limit: that stays the round's status.
+                    result.message += "; plan instruction failed: \(error.description)"
+                }
             }
         }
         var fields: [(String, String)] = [
@@ -155,6 +165,7 @@ struct RoundRunner: Sendable {
             ("partner", JSONText.string(result.partner)),
             ("violated_rows", "[" + result.violatedRows.map { JSONText.string($0) }.joined(separator: ", ") + "]"),
             ("linking_violation", JSONText.number(result.linkingViolation)),
+            ("plans", result.plansDelivered ? "true" : "false"),
             ("contract_hash", JSONText.string(contract.contentHash)),
             ("round", JSONText.string(round)),
         ]

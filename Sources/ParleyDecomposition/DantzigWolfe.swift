@@ -399,9 +399,9 @@ struct DantzigWolfeEngine {
                                 ? "the chain's objective improves without limit (partners' rays are not bounded by the linking rows)"
                                 : "the chain's objective improves without limit: the plans of partner\(named.count > 1 ? "s" : "") \(who) "
                                     + "improve without limit along a direction the linking rows do not bound",
-                            partner: named.first), weights(nil))
+                            partner: named.first), finalWeights().weights)
                 }
-                return (finish(.partnerFailed, message: "the master problem failed: \(result.status.rawValue)"), weights(nil))
+                return (finish(.partnerFailed, message: "the master problem failed: \(result.status.rawValue)"), finalWeights().weights)
             }
             if phase == 0 && result.objective <= settings.feasibilityTolerance * rowScale {
                 // Feasible after all: back to the true costs.
@@ -531,7 +531,7 @@ struct DantzigWolfeEngine {
                         message: "no combination of the partners' plans meets the linking rows"
                             + (violated.isEmpty ? "" : " (violated: \(violated.prefix(10).joined(separator: ", "))"
                                 + (violated.count > 10 ? ", …" : "") + ")"),
-                        violated: violated), weights(nil))
+                        violated: violated), finalWeights().weights)
             }
             if phase == 2, bestBound.isFinite,
                 (bestBound - masterObjective) / max(1, abs(masterObjective)) > max(settings.gapTolerance, Self.boundRoundOff)
@@ -543,10 +543,10 @@ struct DantzigWolfeEngine {
                         .inaccurate,
                         message: "the bound \(sign * bestBound + contract.objectiveConstant) passed the objective "
                             + "\(sign * masterObjective + contract.objectiveConstant): numerical trouble, the result is not proven"),
-                    weights(nil))
+                    finalWeights().weights)
             }
             if phase == 2, let gap = record.gap, gap <= settings.gapTolerance {
-                return (finish(.optimal, message: "relative gap \(gap) within \(settings.gapTolerance)"), weights(nil))
+                return endWithPlan(.optimal, message: "relative gap \(gap) within \(settings.gapTolerance)")
             }
             if added == 0 && phase == 2 && !mispricedInMaster, let k = unboundedAtDuals.first {
                 // A partner called its pricing problem unbounded at the master's duals, yet none
@@ -560,13 +560,13 @@ struct DantzigWolfeEngine {
                         message: "partner '\(partners[k].name)' called its pricing problem unbounded at the master's prices, "
                             + "but its ray does not improve on them: numerical trouble in its pricing problem, the result is not proven",
                         partner: partners[k].name),
-                    weights(nil))
+                    finalWeights().weights)
             }
             if iteration >= settings.maximumIterations {
-                return (finish(.iterationLimit, message: "stopped after \(iteration) iterations"), weights(nil))
+                return endWithPlan(.iterationLimit, message: "stopped after \(iteration) iterations")
             }
             if elapsed >= settings.maximumSeconds {
-                return (finish(.timeLimit, message: "stopped after \(elapsed) s"), weights(nil))
+                return endWithPlan(.timeLimit, message: "stopped after \(elapsed) s")
             }
         }
     }
@@ -665,7 +665,7 @@ struct DantzigWolfeEngine {
     /// a primal tolerance of 1e-10, re-solved from the optimal basis, what is left is kept as
     /// it is, negative or not, down to −1e-9 (what a partner accepts): the plans then meet the
     /// linking rows as the master's combination does (there, to 4e-11).
-    func weights(_ given: SolveResult?) -> [[Int: Double]] {
+    func finalWeights() -> (weights: [[Int: Double]], objective: Double?) {
         var result = master.solve()
         if result.status == .optimal, (try? master.setPrimalTolerance(Self.polishTolerance)) != nil {
             let polished = master.solve()
@@ -676,13 +676,28 @@ struct DantzigWolfeEngine {
                 result = master.solve()
             }
         }
-        guard result.status == .optimal, phase == 2 else { return [] }
+        guard result.status == .optimal, phase == 2 else { return ([], nil) }
         var out = Array(repeating: [Int: Double](), count: partners.count)
         for (k, c) in columns.enumerated() {
             let w = result.primal[artificialCount + k]
             if w > 0 || (w < 0 && w >= -1e-9) { out[c.partner][c.proposal.id, default: 0] += w }
         }
-        return out
+        return (out, result.objective * costUnit)
+    }
+
+    /// The end of a round that hands over a plan (optimal, or stopped at a limit in phase 2):
+    /// the weights of the master re-solved over the columns it now holds, the last iteration's
+    /// included, and that plan's own objective and gap. A round stopped at its limit had
+    /// reported the objective from before its last iteration's columns: ship04l stopped after
+    /// three iterations said 1,794,976.3 for a plan that cost 1,793,691.1.
+    func endWithPlan(_ status: RoundStatus, message: String) -> (result: RoundResult, weights: [[Int: Double]]) {
+        let (weights, objective) = finalWeights()
+        var result = finish(status, message: message)
+        if let objective {
+            result.objective = sign * objective + contract.objectiveConstant
+            result.gap = bestBound.isFinite ? max(0, (objective - bestBound) / max(1, abs(objective))) : nil
+        }
+        return (result, weights)
     }
 
     /// How far (relative) a bound may pass the master's objective by round-off alone, whatever

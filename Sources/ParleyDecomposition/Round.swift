@@ -83,6 +83,10 @@ public struct RoundResult: Sendable {
     public var violatedRows: [String]
     /// Largest violation of a linking row by the final plans together (absolute).
     public var linkingViolation: Double?
+    /// Whether every partner formed and kept its plan: after an optimal (DW) or converged (ADMM)
+    /// round, and after a DW round stopped at a limit in phase 2 (the master's combination, with
+    /// the round's gap).
+    public var plansDelivered = false
     public var history: [IterationRecord]
 }
 

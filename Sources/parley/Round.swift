@@ -201,7 +201,7 @@ struct Round: AsyncParsableCommand {
         if let gap = result.gap { print("gap         \(gap)") }
         if let v = result.linkingViolation { print("linking     max violation \(v)") }
         print("iterations  \(result.iterations) in \(String(format: "%.3f", result.seconds)) s")
-        let planned = result.status == .optimal || result.status == .converged
+        let planned = result.plansDelivered
         if local {
             print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? ", \(out)/plans/" : ""))
         } else {

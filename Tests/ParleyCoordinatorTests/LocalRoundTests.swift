@@ -71,6 +71,49 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
+    /// A DW round stopped at its iteration limit in phase 2 still hands over its best plan, as a
+    /// solver stopped at a limit does: each partner's share, together feasible for the original
+    /// model, costing the round's objective, within its gap of the optimum; the summary says so
+    /// (`plans`). Stopped in phase 1 there is no such plan, and none is written.
+    @Test func aRoundStoppedAtItsLimitInPhaseTwoHandsOverItsBestPlan() async throws {
+        let work = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let program = try MPSReader().read(path: Fixtures.path("blocks/ship04l.mps"))
+        let decomposition = try BlockDecomposition.read(path: Fixtures.path("blocks/ship04l.dec"), for: program)
+        let split = try ChainSplitter(chainName: "ship04l").split(program, decomposition)
+        _ = try split.write(to: "\(work)/chain")
+        let reference = Fixtures.references.first { $0.name == "ship04l" }!.optimum
+        func summary(_ run: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(run)/summary.json"))) as! [String: Any]
+        }
+
+        var round = LocalRound(chainPath: "\(work)/chain/chain.yaml", method: .dw, outputDirectory: "\(work)/run")
+        round.dantzigWolfe.maximumIterations = 3
+        let result = try await round.run()
+        #expect(result.status == .iterationLimit && result.plansDelivered, "\(result.status): \(result.message)")
+        let objective = try #require(result.objective), bound = try #require(result.bound), gap = try #require(result.gap)
+        #expect(gap > 1e-6 && bound <= reference + 1e-9 * reference && objective >= reference - 1e-9 * reference)
+        #expect(try summary("\(work)/run")["plans"] as? Bool == true)
+        var x = Array(repeating: 0.0, count: program.columnCount)
+        let index = program.columnIndexByName()
+        for party in split.contract.partners {
+            let text = try String(contentsOfFile: "\(work)/run/plans/\(party.name).csv", encoding: .utf8)
+            for row in text.split(separator: "\n").dropFirst() {
+                let fields = row.split(separator: ",")
+                x[index[String(fields[0])]!] = Double(fields[1])!
+            }
+        }
+        #expect(program.maximumViolation(x) <= 1e-6 * 1e4, "violation \(program.maximumViolation(x))")
+        #expect(abs(program.objectiveValue(x) - objective) <= 1e-6 * objective, "plan cost \(program.objectiveValue(x)) vs \(objective)")
+
+        round = LocalRound(chainPath: "\(work)/chain/chain.yaml", method: .dw, outputDirectory: "\(work)/early")
+        round.dantzigWolfe.maximumIterations = 1
+        let early = try await round.run()
+        #expect(early.status == .iterationLimit && !early.plansDelivered && early.history.last?.phase == 1)
+        #expect(try summary("\(work)/early")["plans"] as? Bool == false)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(work)/early/plans").isEmpty)
+    }
+
     /// Round ids made in the same second differ (a node would take a repeated id for the same
     /// round resumed), and they are safe file names of the form chain-seconds-8 hex digits.
     @Test func roundIDsMadeTogetherDiffer() throws {
