@@ -426,7 +426,8 @@ struct DantzigWolfeEngine {
             // Price vectors: the smoothed point first, then towards the master's duals.
             var used = phase == 2 ? alpha : 0
             var added = 0
-            /// Partners whose pricing problem was unbounded at the master's own duals.
+            /// Partners whose pricing problem was unbounded at the master's own duals along a ray
+            /// the master does not hold.
             var unboundedAtDuals: [Int] = []
             var record = IterationRecord(iteration: iteration, seconds: 0, phase: phase)
             while true {
@@ -454,7 +455,13 @@ struct DantzigWolfeEngine {
                 record.slowestPartner = answer.slowest.name
                 record.slowestSeconds = answer.slowest.seconds
                 added += try addColumns(answer.columns + pool, prices: prices, convexity: convexity, weight: weight)
-                unboundedAtDuals = points.lastIndex { Self.samePoint($0, prices) }.map { answer.unbounded[$0] } ?? []
+                // A partner whose ray the master already holds is no contradiction: the master,
+                // optimal with that column in it, prices it within its tolerance (etamacro cut
+                // by the detector, ten price vectors a round: a ray at −1.9e-8 a unit).
+                let inMasterNow = inMaster
+                unboundedAtDuals = (points.lastIndex { Self.samePoint($0, prices) }.map { answer.unbounded[$0] } ?? []).filter { k in
+                    !answer.columns.contains { $0.partner == k && $0.proposal.isRay && inMasterNow.contains(ProposalRef(partner: k, id: $0.proposal.id)) }
+                }
                 if phase != 0 {
                     // Any price vector gives a valid Lagrangian bound on the true problem.
                     for (j, point) in points.enumerated() {
@@ -550,7 +557,7 @@ struct DantzigWolfeEngine {
             }
             if added == 0 && phase == 2 && !mispricedInMaster, let k = unboundedAtDuals.first {
                 // A partner called its pricing problem unbounded at the master's duals, yet none
-                // of its rays prices out there: a true ray would. Its solver is in numerical
+                // of its rays prices out there, or was in the master already: a true ray would. Its solver is in numerical
                 // trouble, and with no bound closing the gap nothing proves the master optimal.
                 // (adlittle cut by the detector stopped "optimal" 10% above its optimum on such
                 // an answer before rays made of round-off were refused.)
