@@ -10,8 +10,9 @@ public enum RoundStatus: String, Sendable, Codable {
     case infeasible
     case unbounded
     /// The round stopped as if optimal, but its answer is not proven: the partners' final plans
-    /// leave a linking row by more than the tolerance, or the Lagrangian bound passed the
-    /// objective (numerical trouble). OSQP's "solved inaccurate".
+    /// leave a linking row by more than the tolerance, the Lagrangian bound passed the objective,
+    /// or a partner's unbounded pricing answer at the master's duals improves nothing there
+    /// (numerical trouble). OSQP's "solved inaccurate".
     case inaccurate
     case iterationLimit = "iteration_limit"
     case timeLimit = "time_limit"
