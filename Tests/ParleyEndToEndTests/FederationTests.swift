@@ -64,6 +64,34 @@ import Testing
         #expect(second["round"] as? String != summary["round"] as? String)
     }
 
+    /// DW stopped at its iteration limit in phase 2, over the network: exit status 3, and every
+    /// node still writes its share of the best plan so far, which together meet lands3's rows
+    /// and cost the reported objective.
+    @Test func lands3ByDWStoppedAtItsLimitOverTheNetwork() async throws {
+        let scratch = try Scratch("lands3-limit")
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
+        let limited = "\(scratch.path)/run"
+        let stopped = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: limited) + ["--max-iterations", "8"])
+        #expect(stopped.status == 3, "\(stopped.output)")
+        let third = try readSummary(limited)
+        #expect(third["status"] as? String == "iteration_limit" && third["plans"] as? Bool == true, "\(third)")
+        let program = try MPSReader().read(path: Fixtures.path("blocks/lands3.mps"))
+        let columns = program.columnIndexByName()
+        var x = Array(repeating: 0.0, count: program.columnCount)
+        let roundID = try #require(third["round"] as? String)
+        for party in federation.contract.partners {
+            for (name, value) in try readPlan("\(federation.directory)/\(party.name)/state/plans/\(roundID).csv") {
+                x[try #require(columns[name], "unknown column \(name)")] = value
+            }
+        }
+        let cost = try #require(third["objective"] as? Double)
+        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1), "violation \(program.maximumViolation(x))")
+        #expect(abs(program.objectiveValue(x) - cost) <= 1e-6 * abs(cost), "plan cost \(program.objectiveValue(x)) vs \(cost)")
+        #expect(cost >= reference - 1e-6 * abs(reference))
+    }
+
     /// What left each node is in its audit log, and it is only what the protocol allows: no
     /// variable values, only usages of the node's own linking rows and costs.
     @Test func auditLogsHoldOnlyUsagesAndCostsOfTheNodesOwnRows() async throws {
