@@ -44,6 +44,22 @@ import Testing
         }
     }
 
+    /// tuff's detected split with columns retired after one or two idle master solves. Its
+    /// master closed the gap at the optimum on a point feasible only to CLP's tolerance (1e-7),
+    /// and the final solve, polished to 1e-10 over the columns left, handed over a plan costing
+    /// 0.5% more (the round still said "optimal"); the retired columns now come back for that
+    /// solve.
+    @Test(arguments: [1, 2])
+    func detectedTuffWithColumnsRetiredEarly(_ age: Int) async throws {
+        let program = try MPSReader().read(path: Fixtures.path("netlib/tuff.mps"))
+        let best = try #require(BlockDetector.candidates(program).first)
+        let chain = try SplitChain("tuff", program: program, best.decomposition)
+        var settings = DantzigWolfeSettings()
+        settings.columnAgeLimit = age
+        try await chain.reachesOptimum(
+            reference: Fixtures.references.first { $0.name == "tuff" }!.optimum, label: "age \(age): ", settings: settings)
+    }
+
     /// Detected splits packed into fewer partners, whose pricing problems turn unbounded along
     /// rays that use little of the linking rows.
     ///
