@@ -137,6 +137,8 @@ struct DantzigWolfeEngine {
     /// Columns seen but not in the master: priced at the master's duals every iteration.
     var pool: [Column] = []
     var inPool: Set<ProposalRef> = []
+    /// Whether this run retired any column (a resumed round may have before it stopped).
+    var retiredAny = false
     /// Whether the last pricing returned a column already in the master that prices out at the
     /// master's duals (see the master's dual tolerance in `loop`).
     var mispricedInMaster = false
@@ -624,6 +626,7 @@ struct DantzigWolfeEngine {
         }
         guard !retire.isEmpty, columns.count > Self.retireAbove * (m + partners.count) else { return 0 }
         try master.deleteColumns(retire.map { a + $0 })
+        retiredAny = true
         var gone = Set(retire)
         var kept: [Column] = []
         var keptIdle: [Int] = []
@@ -704,7 +707,7 @@ struct DantzigWolfeEngine {
     /// the strictly feasible plan its smaller master held cost 0.2936825. A plan whose own gap
     /// is still wider than the round's tolerance is not reported optimal.
     mutating func endWithPlan(_ status: RoundStatus, message: String) -> (result: RoundResult, weights: [[Int: Double]]) {
-        if phase == 2, !pool.isEmpty, settings.stabilization, settings.columnAgeLimit > 0 {
+        if phase == 2, !pool.isEmpty, retiredAny || resumed {
             let back = pool
             if (try? master.addColumns(back.map(masterColumn))) != nil {
                 for c in back {
