@@ -2,6 +2,7 @@ import Foundation
 import ParleyCoordinator
 import ParleyModel
 import ParleyTestSupport
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -64,6 +65,19 @@ func readPlan(_ path: String) throws -> [(String, Double)] {
         let parts = line.split(separator: ",", maxSplits: 1)
         return (String(parts[0]), Double(parts[1])!)
     }
+}
+
+/// The joint plan of a round the federation's nodes finished: each node's plan file
+/// (`STATE/plans/<round>.csv`) put into the original model's columns.
+func jointPlan(of federation: LocalFederation, round: String, program: LinearProgram) throws -> [Double] {
+    let columns = program.columnIndexByName()
+    var x = Array(repeating: 0.0, count: program.columnCount)
+    for party in federation.contract.partners {
+        for (name, value) in try readPlan("\(federation.directory)/\(party.name)/state/plans/\(round).csv") {
+            x[try #require(columns[name], "unknown column \(name)")] = value
+        }
+    }
+    return x
 }
 
 /// The run's summary.json as a dictionary.

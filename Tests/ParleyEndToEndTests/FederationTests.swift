@@ -26,13 +26,7 @@ import Testing
         // The nodes' own plans, put together, are a feasible plan of the original model with the
         // same objective.
         let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
-        let columns = program.columnIndexByName()
-        var x = Array(repeating: 0.0, count: program.columnCount)
-        let roundID = try #require(summary["round"] as? String)
-        for party in federation.contract.partners {
-            let plan = try readPlan("\(federation.directory)/\(party.name)/state/plans/\(roundID).csv")
-            for (name, value) in plan { x[try #require(columns[name], "unknown column \(name)")] = value }
-        }
+        let x = try jointPlan(of: federation, round: try #require(summary["round"] as? String), program: program)
         let scale = max(1, x.map(abs).max() ?? 1)
         #expect(program.maximumViolation(x) <= 1e-6 * scale, "violation \(program.maximumViolation(x))")
         #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
@@ -78,14 +72,7 @@ import Testing
         let third = try readSummary(limited)
         #expect(third["status"] as? String == "iteration_limit" && third["plans"] as? Bool == true, "\(third)")
         let program = try MPSReader().read(path: Fixtures.path("blocks/lands3.mps"))
-        let columns = program.columnIndexByName()
-        var x = Array(repeating: 0.0, count: program.columnCount)
-        let roundID = try #require(third["round"] as? String)
-        for party in federation.contract.partners {
-            for (name, value) in try readPlan("\(federation.directory)/\(party.name)/state/plans/\(roundID).csv") {
-                x[try #require(columns[name], "unknown column \(name)")] = value
-            }
-        }
+        let x = try jointPlan(of: federation, round: try #require(third["round"] as? String), program: program)
         let cost = try #require(third["objective"] as? Double)
         #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1), "violation \(program.maximumViolation(x))")
         #expect(abs(program.objectiveValue(x) - cost) <= 1e-6 * abs(cost), "plan cost \(program.objectiveValue(x)) vs \(cost)")

@@ -43,14 +43,7 @@ import Glibc
         #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
         // The restarted node formed its plan, and the joint plan is feasible.
         let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
-        let columns = program.columnIndexByName()
-        var x = Array(repeating: 0.0, count: program.columnCount)
-        let roundID = try #require(summary["round"] as? String)
-        for party in federation.contract.partners {
-            for (name, value) in try readPlan("\(federation.directory)/\(party.name)/state/plans/\(roundID).csv") {
-                x[try #require(columns[name])] = value
-            }
-        }
+        let x = try jointPlan(of: federation, round: try #require(summary["round"] as? String), program: program)
         #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
     }
 }
