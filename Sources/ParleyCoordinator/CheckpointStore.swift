@@ -82,7 +82,7 @@ final class CheckpointStore: @unchecked Sendable {
         let encoder = RunState.encoder()
         func record(_ type: UInt8, _ payload: [UInt8]) {
             bytes.append(type)
-            withUnsafeBytes(of: UInt32(payload.count).littleEndian) { bytes.append(contentsOf: $0) }
+            Self.append(UInt32(payload.count), to: &bytes)
             bytes += payload
         }
         func history(_ records: [IterationRecord]) throws {
@@ -101,10 +101,10 @@ final class CheckpointStore: @unchecked Sendable {
             }
             if !retired.isEmpty {
                 var refs: [UInt8] = []
-                withUnsafeBytes(of: UInt32(retired.count).littleEndian) { refs.append(contentsOf: $0) }
+                Self.append(UInt32(retired.count), to: &refs)
                 for ref in retired {
-                    withUnsafeBytes(of: UInt32(ref.partner).littleEndian) { refs.append(contentsOf: $0) }
-                    withUnsafeBytes(of: UInt64(ref.id).littleEndian) { refs.append(contentsOf: $0) }
+                    Self.append(UInt32(ref.partner), to: &refs)
+                    Self.append(UInt64(ref.id), to: &refs)
                     poolRefs.insert(ref)
                 }
                 record(4, refs)
@@ -140,12 +140,12 @@ final class CheckpointStore: @unchecked Sendable {
 
     private static func encode(_ column: DantzigWolfeCheckpoint.Column, kind: UInt8) -> [UInt8] {
         var bytes: [UInt8] = [kind]
-        withUnsafeBytes(of: UInt32(column.partner).littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(column.id).littleEndian) { bytes.append(contentsOf: $0) }
+        append(UInt32(column.partner), to: &bytes)
+        append(UInt64(column.id), to: &bytes)
         bytes.append(column.isRay ? 1 : 0)
-        withUnsafeBytes(of: column.cost.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(column.usage.count).littleEndian) { bytes.append(contentsOf: $0) }
-        for u in column.usage { withUnsafeBytes(of: u.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        append(column.cost.bitPattern, to: &bytes)
+        append(UInt32(column.usage.count), to: &bytes)
+        for u in column.usage { append(u.bitPattern, to: &bytes) }
         return bytes
     }
 
@@ -174,7 +174,7 @@ final class CheckpointStore: @unchecked Sendable {
         let decoder = RunState.decoder()
         while offset + 5 <= bytes.count {
             let type = bytes[offset]
-            let length = Int(bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset + 1, as: UInt32.self)) })
+            let length = Int(load(bytes, offset + 1, UInt32.self))
             guard offset + 5 + length <= bytes.count else { break }  // torn tail
             let payload = Array(bytes[(offset + 5)..<(offset + 5 + length)])
             offset += 5 + length
@@ -209,8 +209,8 @@ final class CheckpointStore: @unchecked Sendable {
                     else { throw ModelFileError(file: path, line: nil, message: "not the checkpoint of a DW round (or damaged)") }
                     var state = stored.state
                     state.columns = Array(master.prefix(stored.columns))
-                    let inMaster = Set(state.columns.map { Ref(partner: $0.partner, id: $0.id) })
-                    state.pool = pool.prefix(stored.pool).compactMap { $0 }.filter { !inMaster.contains(Ref(partner: $0.partner, id: $0.id)) }
+                    let inMaster = Set(state.columns.map(Ref.init))
+                    state.pool = pool.prefix(stored.pool).compactMap { $0 }.filter { !inMaster.contains(Ref($0)) }
                     state.history = Array(history.prefix(stored.history))
                     last = .dw(state)
                 case .admm:
@@ -231,30 +231,34 @@ final class CheckpointStore: @unchecked Sendable {
         return last
     }
 
+    /// `value` in little-endian byte order at the end of `bytes`.
+    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// The little-endian `T` at byte `at` of `p`.
+    private static func load<T: FixedWidthInteger>(_ p: [UInt8], _ at: Int, _ type: T.Type) -> T {
+        p.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
+    }
+
     /// The column references of a record 4.
     private static func decodeRefs(_ p: [UInt8]) -> [Ref]? {
         guard p.count >= 4 else { return nil }
-        func load<T: FixedWidthInteger>(_ at: Int, _ type: T.Type) -> T {
-            p.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
-        }
-        let count = Int(load(0, UInt32.self))
+        let count = Int(load(p, 0, UInt32.self))
         guard p.count == 4 + 12 * count else { return nil }
-        return (0..<count).map { Ref(partner: Int(load(4 + 12 * $0, UInt32.self)), id: Int(load(8 + 12 * $0, UInt64.self))) }
+        return (0..<count).map { Ref(partner: Int(load(p, 4 + 12 * $0, UInt32.self)), id: Int(load(p, 8 + 12 * $0, UInt64.self))) }
     }
 
     private static func decodeColumn(_ p: [UInt8]) -> (UInt8, DantzigWolfeCheckpoint.Column)? {
         guard p.count >= 26 else { return nil }
-        func load<T: FixedWidthInteger>(_ at: Int, _ type: T.Type) -> T {
-            p.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: T.self)) }
-        }
-        let count = Int(load(22, UInt32.self))
+        let count = Int(load(p, 22, UInt32.self))
         guard p.count == 26 + 8 * count else { return nil }
-        let usage = (0..<count).map { Double(bitPattern: load(26 + 8 * $0, UInt64.self)) }
+        let usage = (0..<count).map { Double(bitPattern: load(p, 26 + 8 * $0, UInt64.self)) }
         return (
             p[0],
             DantzigWolfeCheckpoint.Column(
-                partner: Int(load(1, UInt32.self)), id: Int(load(5, UInt64.self)), usage: usage,
-                cost: Double(bitPattern: load(14, UInt64.self)), isRay: p[13] == 1)
+                partner: Int(load(p, 1, UInt32.self)), id: Int(load(p, 5, UInt64.self)), usage: usage,
+                cost: Double(bitPattern: load(p, 14, UInt64.self)), isRay: p[13] == 1)
         )
     }
 }
