@@ -128,6 +128,7 @@ public actor LocalPartner: Partner {
             }
             let dualTerm = problem.linking.multiplyTransposed(prices)
             let objective = (0..<base.columnCount).map { request.costWeight * base.objective[$0] - dualTerm[$0] }
+            try refuseOutOfScale(objective, madeBy: "prices", largest: prices.map(abs).max() ?? 0)
             try pricing.setObjective(objective)
             var result = pricing.solve()
             pricingSolves += 1
@@ -301,6 +302,16 @@ public actor LocalPartner: Partner {
         return Proposal(id: id, usage: usage, cost: cost, isRay: isRay)
     }
 
+    /// Refuses a request whose numbers make costs CLP cannot take (see `ClpSolver.largestCost`):
+    /// finite prices of 3e26 from a master solve gone wrong once made CLP abort the process.
+    private func refuseOutOfScale(_ objective: [Double], madeBy what: String, largest input: Double) throws(PartnerError) {
+        guard objective.contains(where: { abs($0) >= ClpSolver.largestCost }) else { return }
+        throw PartnerError(
+            partner: name, kind: .badRequest,
+            message: "the \(what) sent (up to \(input) in size) make costs beyond the ±\(ClpSolver.largestCost) "
+                + "its solver can take: the coordinator's numbers are out of scale")
+    }
+
     // MARK: ADMM
 
     public func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse {
@@ -341,7 +352,9 @@ public actor LocalPartner: Partner {
         }
         // (ρ/2)‖u − target‖² = (ρ/2)‖u‖² − ρ·targetᵀu + constant.
         let target = zip(start, request.shift).map { $0 - $1 }
-        try solver.setObjective(base.objective + target.map { -request.rho * $0 })
+        let objective = base.objective + target.map { -request.rho * $0 }
+        try refuseOutOfScale(objective, madeBy: "shift and rho", largest: max(request.rho, request.shift.map(abs).max() ?? 0))
+        try solver.setObjective(objective)
         var result = solver.solve()
         if result.status == .iterationLimit {
             // CLP's primal cycled past the guard on its iterations: the barrier instead.

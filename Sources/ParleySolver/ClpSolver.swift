@@ -83,6 +83,7 @@ public final class ClpSolver: LinearSolver {
             }
         }
         try finite(program.objective, "objective coefficient")
+        try Self.checkCosts(program.objective)
         try finite(program.matrix.values, "matrix entry")
         try finite(program.quadratic.map(\.value), "quadratic entry")
         for (what, values) in [("column lower bound", program.columnLower), ("row lower bound", program.rowLower)] {
@@ -97,6 +98,19 @@ public final class ClpSolver: LinearSolver {
         }
         if program.quadratic.contains(where: { $0.row >= program.columnCount || $0.column >= program.columnCount }) {
             throw .invalidModel("quadratic entry outside the columns")
+        }
+    }
+
+    /// The largest objective coefficient (in size) a model may have. CLP asserts on costs of
+    /// 1e25 and more when it sets up a simplex solve, and that assertion aborts the whole process
+    /// (a node, or the coordinator): a master solve that went wrong sent prices of 3e26 to the
+    /// partners of a QP chain, and the first one to solve with them died. Costs of this size are
+    /// meaningless next to CLP's tolerances anyway; they are refused with an error instead.
+    public static let largestCost = 1e20
+
+    private static func checkCosts(_ costs: [Double]) throws(SolverError) {
+        if let k = costs.firstIndex(where: { abs($0) >= largestCost }) {
+            throw .invalidModel("objective coefficient \(k) is \(costs[k]), beyond the ±\(largestCost) CLP can take")
         }
     }
 
@@ -127,6 +141,7 @@ public final class ClpSolver: LinearSolver {
         if let bad = coefficients.firstIndex(where: { !$0.isFinite }) {
             throw .invalidModel("objective coefficient \(bad) is \(coefficients[bad])")
         }
+        try Self.checkCosts(coefficients)
         let flip = sense == .maximize ? -1.0 : 1.0
         Clp_chgObjCoefficients(model, coefficients.map { flip * $0 })
         mark(.objective)
@@ -208,6 +223,9 @@ public final class ClpSolver: LinearSolver {
             guard c.objective.isFinite, c.values.allSatisfy(\.isFinite), !c.lower.isNaN, !c.upper.isNaN else {
                 throw .invalidModel("a new column has a value that is not finite")
             }
+            guard abs(c.objective) < Self.largestCost else {
+                throw .invalidModel("a new column costs \(c.objective), beyond the ±\(Self.largestCost) CLP can take")
+            }
             rows += c.rows.map { Int32($0) }
             values += c.values
             starts.append(Int32(rows.count))
@@ -263,6 +281,11 @@ public final class ClpSolver: LinearSolver {
         case (.objective, .bounds), (.bounds, .objective): pending = .both
         default: break
         }
+    }
+
+    /// Forgets the current basis: the next solve starts cold, as the first one did.
+    public func discardBasis() {
+        pending = .cold
     }
 
     public func solve() -> SolveResult {

@@ -70,6 +70,9 @@ import Testing
             .planInstruction(WirePlanInstruction(round: "no-such-round", kind: .lastIterate)),
             .pricingRequest(WirePricingRequest(round: "r1", iteration: 4, prices: [Array(repeating: 0, count: rows)], costWeight: 1)),
             .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([999: 1]))),
+            // Finite numbers too large for CLP (it asserts, aborting the process, on costs of 1e25).
+            .pricingRequest(WirePricingRequest(round: "r1", iteration: 5, prices: [Array(repeating: 1e30, count: rows)], costWeight: 1)),
+            .admmRequest(WireADMMRequest(round: "r2", iteration: 1, shift: Array(repeating: 1e30, count: rows), rho: 1)),
             .ping(nonce: 77),
         ])
         #expect(answers[0] == .welcome(WireWelcome(partyName: party.name, contractHash: hash)))
@@ -85,7 +88,13 @@ import Testing
         }
         #expect(response.proposals.allSatisfy { $0.usage.count == rows })
         #expect(answers[8] == .error(WireErrorMessage(code: WireErrorMessage.unknownProposal, text: "no proposal with id 999")))
-        #expect(answers[9] == .pong(nonce: 77))
+        #expect(answers[9] == .error(WireErrorMessage(
+            code: WireErrorMessage.badRequest,
+            text: "the prices sent (up to 1e+30 in size) make costs beyond the ±1e+20 its solver can take: the coordinator's numbers are out of scale")))
+        #expect(answers[10] == .error(WireErrorMessage(
+            code: WireErrorMessage.badRequest,
+            text: "the shift and rho sent (up to 1e+30 in size) make costs beyond the ±1e+20 its solver can take: the coordinator's numbers are out of scale")))
+        #expect(answers[11] == .pong(nonce: 77))
 
         // A final instruction, then the same one replayed (answered as before, the plan left as
         // it is), then one that would form another plan (refused: a written plan is final).

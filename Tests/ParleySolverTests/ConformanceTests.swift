@@ -316,6 +316,27 @@ import Testing
         }
     }
 
+    /// Costs of 1e25 and more make CLP assert (abort the process) when it sets up a simplex solve,
+    /// warm or cold: they are refused with an error, and the model solves on afterwards.
+    @Test func costsCLPWouldAbortOnAreRefused() throws {
+        let base = Self.lp(c: [-1, 1], rows: [[1, 1]], rowLower: [0], rowUpper: [4])
+        var huge = base
+        huge.objective = [-1, 3e26]
+        #expect(throws: SolverError.invalidModel("objective coefficient 1 is 3e+26, beyond the ±1e+20 CLP can take")) {
+            try ClpSolver(program: huge)
+        }
+        let solver = try ClpSolver(program: base)
+        #expect(solver.solve().objective == -4)
+        #expect(throws: SolverError.invalidModel("objective coefficient 0 is -1e+25, beyond the ±1e+20 CLP can take")) {
+            try solver.setObjective([-1e25, 1])
+        }
+        #expect(throws: SolverError.invalidModel("a new column costs 1e+21, beyond the ±1e+20 CLP can take")) {
+            try solver.addColumns([NewColumn(objective: 1e21, rows: [0], values: [1])])
+        }
+        try solver.setObjective([-2, 1])
+        #expect(solver.solve().objective == -8)
+    }
+
     static func make(_ backend: String, _ program: LinearProgram) throws -> any LinearSolver {
         try backends.first { $0.0 == backend }!.1(program)
     }
