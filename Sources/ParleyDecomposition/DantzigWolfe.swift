@@ -390,6 +390,24 @@ struct DantzigWolfeEngine {
                     result = master.solve()
                 }
             }
+            if result.status == .optimal, dualsOutOfScale(result.rowDuals) != nil {
+                // CLP's warm primal can stop "optimal" on a basis so ill-conditioned that its
+                // duals are round-off: env_aggr with quadratic costs, at its 836th master solve
+                // (1,675 pivots), said optimal at 1.0056776 with a dual of 6.4e22 (cost units);
+                // solved from scratch, the optimum is 1.0056410 with duals below 1.01. Those
+                // duals, sent as prices, had made CLP abort a partner's process.
+                master.discardBasis()
+                result = master.solve()
+                if result.status == .optimal, let bad = dualsOutOfScale(result.rowDuals) {
+                    let row = bad.row < m ? "linking row '\(contract.linkingRows[bad.row].name)'" : "partner '\(partners[bad.row - m].name)''s convexity row"
+                    return (
+                        finish(
+                            .inaccurate,
+                            message: "the master's dual on \(row) is \(bad.dual * costUnit), out of scale with the chain's costs "
+                                + "even solved from scratch: numerical trouble, the result is not proven"),
+                        finalWeights().weights)
+                }
+            }
             guard result.status == .optimal else {
                 if result.status == .unbounded {
                     let named = unboundedPartners(result)
@@ -579,6 +597,29 @@ struct DantzigWolfeEngine {
             }
         }
     }
+
+    /// A master row whose dual, times the largest coefficient any master column has in that row,
+    /// exceeds `dualScaleLimit` times the master's largest cost (at least 1): the row, and its
+    /// dual in cost units. Reduced costs made of such terms are round-off long before they reach
+    /// the master's dual tolerance, so a basis CLP calls optimal with such a dual is not to be
+    /// trusted.
+    func dualsOutOfScale(_ duals: [Double]) -> (row: Int, dual: Double)? {
+        var largest = Array(repeating: 1.0, count: m + partners.count)  // artificials and convexity rows: 1
+        var cost = phase == 0 ? 1 : phase == 1 ? bigM / costUnit : 0
+        for c in columns {
+            if phase != 0 { cost = max(cost, abs(c.proposal.cost) / costUnit) }
+            for (r, u) in zip(partners[c.partner].linkingRows, c.proposal.usage) { largest[r] = max(largest[r], abs(u)) }
+        }
+        let limit = Self.dualScaleLimit * max(1, cost)
+        guard let i = largest.indices.first(where: { abs(duals[$0]) * largest[$0] > limit }) else { return nil }
+        return (i, duals[i])
+    }
+
+    /// See `dualsOutOfScale`. Over 54 chains' rounds (the eight block instances, also packed into
+    /// two and three partners, and 31 chains cut by the detector), with and without smoothing,
+    /// the largest dual term was 1.1e4 times the largest cost (etamacro, in phase 1), most below
+    /// 1e2; the broken master's was 6e22.
+    static let dualScaleLimit = 1e10
 
     /// The partners whose rays make the master unbounded: those on CLP's unbounded direction if
     /// it gave one, else every partner with a ray in the master (the convexity rows bound the
