@@ -373,7 +373,7 @@ public actor LocalPartner: Partner {
             // `.error` here: neither CLP's primal nor its barrier reached a point that passes the
             // stationarity check (see ClpSolver.barrierRescue). Said in words a user can act on.
             let why = result.status == .error
-                ? " (CLP's primal and barrier found no point that passes the optimality check of this QP; "
+                ? " (CLP's primal, scaled and unscaled, and its barrier found no point that passes the optimality check of this QP; "
                     + "another --rho, --no-acceleration, or --method dw for an LP chain, may get past it)"
                 : ""
             throw PartnerError(partner: name, kind: .solverFailure, message: "ADMM update stopped: \(result.status.rawValue)\(why)")

@@ -98,19 +98,21 @@ import Testing
     }
 
     /// An update CLP cannot solve to a point that passes the QP's stationarity check ends the
-    /// round `partner_failed`, naming the partner and what a user can try (chem with ρ = 10⁶
-    /// from the start: p02's first update; CLP's primal and its barrier both fail the check).
+    /// round `partner_failed`, naming the partner and what a user can try (chem with ρ = 10⁵
+    /// from the start: p02's second update; CLP's primal, scaled and unscaled, and its barrier
+    /// all fail the check).
     @Test func anUpdateCLPCannotSolveNamesThePartnerAndWhatToTry() async throws {
         let chain = try SplitChain("chem")
         var settings = ADMMSettings()
-        settings.rho = 1e6
+        settings.rho = 1e5
         let result = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: chain.partners)
         #expect(result.status == .partnerFailed)
         #expect(result.partner == "p02")
         #expect(
             result.message
-                == "partner 'p02': ADMM update stopped: error (CLP's primal and barrier found no point that passes the optimality "
-                + "check of this QP; another --rho, --no-acceleration, or --method dw for an LP chain, may get past it)")
+                == "partner 'p02': ADMM update stopped: error (CLP's primal, scaled and unscaled, and its barrier found no point "
+                + "that passes the optimality check of this QP; another --rho, --no-acceleration, or --method dw for an LP chain, "
+                + "may get past it)")
     }
 
     func converges(_ name: String, settings: ADMMSettings, within limit: Int) async throws {
