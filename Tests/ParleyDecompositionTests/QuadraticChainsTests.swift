@@ -1,0 +1,53 @@
+import ParleyDecomposition
+import ParleyModel
+import ParleySolver
+import ParleyTestSupport
+import Testing
+
+/// Block instances given convex quadratic costs, as a chain whose partners price with QPs: both
+/// methods reach the optimum that CLP finds for the whole QP (the two-firm example is the only
+/// other QP chain in the tests, and it has one variable a side).
+@Suite struct QuadraticChainsTests {
+    /// `name`'s model with a diagonal quadratic cost on every column that has a cost: the term
+    /// ½·qⱼ·xⱼ² with qⱼ = |cⱼ| / max(1, |x*ⱼ|), x* the LP's optimum, so that at x* each term is
+    /// about half the column's linear cost and the QP's optimum lies inside the LP's faces
+    /// (lands3: 381.85 as an LP, 547.75 as this QP). Returns the QP, its blocks and its optimum,
+    /// solved whole by CLP.
+    static func quadratic(_ name: String) throws -> (chain: SplitChain, optimum: Double) {
+        var program = try MPSReader().read(path: Fixtures.path("blocks/\(name).mps"))
+        let decomposition = try BlockDecomposition.read(path: Fixtures.path("blocks/\(name).dec"), for: program)
+        let lp = try ClpSolver(program: program).solve()
+        try #require(lp.status == .optimal)
+        program.quadratic = program.objective.indices.filter { program.objective[$0] != 0 }.map { j in
+            QuadraticTerm(row: j, column: j, value: abs(program.objective[j]) / max(1, abs(lp.primal[j])))
+        }
+        let qp = try ClpSolver(program: program).solve()
+        try #require(qp.status == .optimal)
+        // The quadratic terms matter: the QP's optimum is well above the LP's.
+        try #require(qp.objective - lp.objective > 1e-3 * max(1, abs(lp.objective)), "QP \(qp.objective), LP \(lp.objective)")
+        return (try SplitChain(name, program: program, decomposition), qp.objective)
+    }
+
+    /// Dantzig–Wolfe: optimal within relative 1e-6 of the whole QP's optimum, and the partners'
+    /// plans put together are feasible for the original model and cost that optimum.
+    @Test(arguments: ["lands3", "chem", "ship04l", "airl_first"])
+    func dantzigWolfeReachesTheWholeQPsOptimum(_ name: String) async throws {
+        let (chain, optimum) = try Self.quadratic(name)
+        try await chain.reachesOptimum(reference: optimum, label: "\(name): ")
+    }
+
+    /// ADMM: converged within relative 1e-4 of the whole QP's optimum, its partners' plans within
+    /// the last primal residual of the linking rows.
+    @Test(arguments: ["lands3", "chem", "ship04l", "airl_first"])
+    func admmReachesTheWholeQPsOptimum(_ name: String) async throws {
+        let (chain, optimum) = try Self.quadratic(name)
+        let result = try await ADMM().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .converged, "\(name): \(result.message)")
+        let objective = try #require(result.objective)
+        #expect(abs(objective - optimum) <= 1e-4 * max(1, abs(optimum)), "\(name): objective \(objective) vs \(optimum)")
+        try await chain.finish(round: "t", weights: nil)
+        let x = await chain.jointPlan()
+        let residual = result.history.last?.primalResidual ?? 0
+        #expect(chain.program.maximumViolation(x) <= residual + 1e-6, "\(name): violation \(chain.program.maximumViolation(x))")
+    }
+}
