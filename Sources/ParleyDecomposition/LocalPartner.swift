@@ -129,7 +129,16 @@ public actor LocalPartner: Partner {
             let dualTerm = problem.linking.multiplyTransposed(prices)
             let objective = (0..<base.columnCount).map { request.costWeight * base.objective[$0] - dualTerm[$0] }
             try refuseOutOfScale(objective, madeBy: "prices", largest: prices.map(abs).max() ?? 0)
-            try pricing.setObjective(objective)
+            // CLP's dual tolerance is absolute (1e-7): on an LP whose costs are all far below 1
+            // it calls plans optimal that are not. sc205 cut by the detector, with quadratic
+            // costs, priced its cost-free partners at prices near 1e-5, and two answered 7e-5
+            // and 5e-5 above their optima; the round's bound passed the chain's optimum and it
+            // stopped "optimal" 2.3e-6 above it. Such an LP is solved scaled up to a largest
+            // cost of 1 (the same plans are optimal); a QP cannot be, its curvature fixed.
+            let largestCost = objective.lazy.map(abs).max() ?? 0
+            let upscale = request.costWeight != 0 && base.isQuadratic || largestCost >= 1 || largestCost == 0 ? 1 : 1 / largestCost
+            let solverObjective = upscale == 1 ? objective : objective.map { $0 * upscale }
+            try pricing.setObjective(solverObjective)
             var result = pricing.solve()
             pricingSolves += 1
             /// The pricing model built afresh (without its quadratic term in phase I) and solved
@@ -138,7 +147,7 @@ public actor LocalPartner: Partner {
                 var model = base
                 if request.costWeight == 0 { model.quadratic = [] }
                 let cold = try ClpSolver(program: model, settings: settings)
-                try cold.setObjective(objective)
+                try cold.setObjective(solverObjective)
                 pricingSolves += 1
                 return (cold, cold.solve())
             }
@@ -176,6 +185,12 @@ public actor LocalPartner: Partner {
                 largestPlanUsage = max(largestPlanUsage, usage.map(abs).max() ?? 0)
                 let proposal = record(x: x, usage: usage, cost: cost, isRay: false)
                 values[j] = value(of: proposal, at: prices)
+                if let proven = result.objectiveBound, proven < values[j]! {
+                    // A QP's optimum found to a tolerance costs a little more than the true one,
+                    // and the coordinator's Lagrangian bound is a sum of these values: it takes
+                    // the bound the solve's duals prove instead.
+                    values[j] = proven
+                }
                 best[j] = proposal.id
                 optimalAt[j] = proposal
                 appendUnique(&proposalsOut, proposal)

@@ -443,7 +443,50 @@ public final class ClpSolver: LinearSolver {
             reducedCosts: copy(Clp_getReducedCost(model), n, scale: flip),
             unboundedRay: ray,
             iterations: iterations,
-            seconds: seconds)
+            seconds: seconds,
+            objectiveBound: quadratic && status == .optimal ? quadraticDualBound().map { flip * $0 + constant } : nil)
+    }
+
+    /// A lower bound on this QP's optimum (min form, without the constant) from the current point
+    /// x̂ and row duals y, by Wolfe duality: with z = c + Qx̂ − Aᵀy, every feasible x has
+    /// ½xᵀQx + cᵀx ≥ −½x̂ᵀQx̂ + Σᵢ min over row i's sides of yᵢ·rᵢ + Σⱼ min over column j's bounds
+    /// of zⱼ·xⱼ (the Lagrangian's minimum over x is at x̂, Q being positive semidefinite). Duals
+    /// of the wrong sign for a row's finite sides are round-off and count as zero; a column whose
+    /// zⱼ, beyond round-off (1e-9 of its terms), pulls towards an infinite bound proves no bound.
+    private func quadraticDualBound() -> Double? {
+        let n = columnCount
+        let m = rowCount
+        guard let x = Clp_getColSolution(model), let row = Clp_getRowPrice(model), let c = Clp_getObjCoefficients(model),
+            let lo = Clp_getColLower(model), let up = Clp_getColUpper(model),
+            let rowLo = Clp_getRowLower(model), let rowUp = Clp_getRowUpper(model),
+            let starts = Clp_getVectorStarts(model), let lengths = Clp_getVectorLengths(model),
+            let indices = Clp_getIndices(model), let elements = Clp_getElements(model)
+        else { return nil }
+        var y = (0..<m).map { row[$0] }
+        var bound = 0.0
+        for i in 0..<m {
+            if y[i] > 0 { if rowLo[i] > -1e30 { bound += y[i] * rowLo[i] } else { y[i] = 0 } }
+            if y[i] < 0 { if rowUp[i] < 1e30 { bound += y[i] * rowUp[i] } else { y[i] = 0 } }
+        }
+        var qx = Array(repeating: 0.0, count: n)
+        for t in quadraticTerms {
+            qx[t.row] += t.value * x[t.column]
+            if t.row != t.column { qx[t.column] += t.value * x[t.row] }
+        }
+        for j in 0..<n {
+            bound -= 0.5 * x[j] * qx[j]
+            var priced = 0.0
+            let start = Int(starts[j])
+            for k in start..<(start + Int(lengths[j])) { priced += elements[k] * y[Int(indices[k])] }
+            let z = c[j] + qx[j] - priced
+            let roundOff = 1e-9 * max(1, abs(c[j]), abs(qx[j]), abs(priced))
+            if z > 0 {
+                if lo[j] > -1e30 { bound += z * lo[j] } else if z > roundOff { return nil }
+            } else if z < 0 {
+                if up[j] < 1e30 { bound += z * up[j] } else if -z > roundOff { return nil }
+            }
+        }
+        return bound.isFinite ? bound : nil
     }
 
     /// The first solve of an LP, or one after a change that leaves no usable basis.

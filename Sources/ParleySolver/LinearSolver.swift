@@ -93,6 +93,11 @@ public struct SolveResult: Sendable {
     /// Simplex iterations of this solve only.
     public var iterations: Int
     public var seconds: Double
+    /// For a QP solved optimal: a bound on its optimum (below it when minimising, above when
+    /// maximising), proven from the solve's row duals by Wolfe duality, or nil when those duals
+    /// prove none. An optimum found only to a tolerance costs a little more than the true one,
+    /// and a Lagrangian bound made of such costs can pass the optimum; this one cannot.
+    public var objectiveBound: Double? = nil
 }
 
 /// A new column for ``LinearSolver/addColumns(_:)``.
