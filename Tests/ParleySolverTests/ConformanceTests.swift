@@ -237,6 +237,9 @@ import Testing
         #expect(r.status == .optimal)
         let reference = model.optimum
         #expect(abs(r.objective - reference) <= 1e-9 * abs(reference), "\(model.file): \(r.objective)")
+        // The bound the duals prove (Wolfe): never above the optimum, and close below it.
+        let bound = try #require(r.objectiveBound, "\(model.file): no bound")
+        #expect(bound <= reference + 1e-12 * abs(reference) && bound >= reference - 1e-8 * abs(reference), "\(model.file): bound \(bound)")
         let x = r.primal
         var gradient = program.objective
         for t in program.quadratic {
