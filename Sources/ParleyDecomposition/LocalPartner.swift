@@ -36,6 +36,8 @@ public actor LocalPartner: Partner {
     /// iterations behind the partners, and acceleration looks back at most ~10).
     static let admmHistory = 32
     private var finalPlan: [Double]?
+    /// Whether the private model has any plan, once `privateModelFeasible` has asked CLP.
+    private var feasibleModel: Bool?
     private let settings: SolverSettings
     /// The largest linking-row usage of any optimal pricing answer (or fallback plan) so far:
     /// what this partner's plans look like (see usableVertex).
@@ -302,6 +304,18 @@ public actor LocalPartner: Partner {
             : PartnerError(partner: name, kind: .solverFailure, message: "its private model could not be solved: \(status.rawValue)")
     }
 
+    /// Whether the private model has a plan at all (its rows and bounds, no objective), solved
+    /// once when first asked.
+    private func privateModelFeasible() -> Bool {
+        if let known = feasibleModel { return known }
+        var model = problem.program
+        model.objective = Array(repeating: 0, count: model.columnCount)
+        model.quadratic = []
+        let feasible = ((try? ClpSolver(program: model, settings: settings))?.solve().status ?? .error) == .optimal
+        feasibleModel = feasible
+        return feasible
+    }
+
     private func appendUnique(_ list: inout [Proposal], _ p: Proposal) {
         if !list.contains(where: { $0.id == p.id }) { list.append(p) }
     }
@@ -376,7 +390,17 @@ public actor LocalPartner: Partner {
             result = solver.solveByBarrier()
         }
         guard result.status == .optimal else {
-            if result.status == .infeasible { throw infeasible(.infeasible) }
+            if result.status == .infeasible {
+                // The update is feasible whenever the private model is (its usages are free
+                // variables), so an "infeasible" from CLP on a feasible model is numerical
+                // trouble, not the model's fault: chem at ρ = 10⁸ was told its model was
+                // infeasible.
+                guard privateModelFeasible() else { throw infeasible(.infeasible) }
+                throw PartnerError(
+                    partner: name, kind: .solverFailure,
+                    message: "ADMM update stopped: CLP called it infeasible, but the private model is feasible "
+                        + "(numerical trouble at rho \(request.rho); another --rho, or --no-acceleration, may get past it)")
+            }
             if result.status == .unbounded {
                 // The penalty bounds every direction that moves a linking row, so a ray moves none
                 // and the chain's cost falls without limit along it (if the chain is feasible);

@@ -115,6 +115,22 @@ import Testing
                 + "may get past it)")
     }
 
+    /// An update CLP calls infeasible, from a partner whose private model is feasible, is
+    /// numerical trouble and said so (chem with ρ = 10⁸: p01's first update). It used to end the
+    /// round "infeasible", blaming the partner's model.
+    @Test func anUpdateCLPCallsInfeasibleOnAFeasibleModelIsNotBlamedOnTheModel() async throws {
+        let chain = try SplitChain("chem")
+        var settings = ADMMSettings()
+        settings.rho = 1e8
+        let result = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .partnerFailed)
+        #expect(result.partner == "p01")
+        #expect(
+            result.message
+                == "partner 'p01': ADMM update stopped: CLP called it infeasible, but the private model is feasible "
+                + "(numerical trouble at rho 100000000.0; another --rho, or --no-acceleration, may get past it)")
+    }
+
     func converges(_ name: String, settings: ADMMSettings, within limit: Int) async throws {
         let chain = try SplitChain(name)
         let reference = Fixtures.references.first { $0.name == name }!.optimum
