@@ -390,6 +390,21 @@ struct DantzigWolfeEngine {
                     result = master.solve()
                 }
             }
+            if result.status == .optimal && phase == 0 && result.objective <= switchThreshold {
+                // Feasible after all: back to the true costs, and the checks below see that
+                // solve. (They used to come first: finnis cut by the detector, with quadratic
+                // costs, went on from phase 0 with a phase-2 master CLP called infeasible, and
+                // ended "the bound passed the objective 0.0".) As from phase 1, artificials
+                // small but not zero send the round back, stricter.
+                try enterPhaseTwo()
+                result = master.solve()
+                if result.status == .infeasible {
+                    try leavePhaseTwo()
+                    try enterFeasibilityPhase()
+                    switchThreshold /= 100
+                    result = master.solve()
+                }
+            }
             if result.status == .optimal, dualsOutOfScale(result.rowDuals) != nil {
                 // CLP's warm primal can stop "optimal" on a basis so ill-conditioned that its
                 // duals are round-off: env_aggr with quadratic costs, at its 836th master solve
@@ -422,11 +437,6 @@ struct DantzigWolfeEngine {
                             partner: named.first), finalWeights().weights)
                 }
                 return (finish(.partnerFailed, message: "the master problem failed: \(result.status.rawValue)"), finalWeights().weights)
-            }
-            if phase == 0 && result.objective <= settings.feasibilityTolerance * rowScale {
-                // Feasible after all: back to the true costs.
-                try enterPhaseTwo()
-                result = master.solve()
             }
             var retired = 0
             if phase == 2 { retired = try retireIdleColumns(result) }

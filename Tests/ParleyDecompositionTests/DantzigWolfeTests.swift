@@ -182,6 +182,23 @@ import Testing
                 + "improve on them: numerical trouble in its pricing problem, the result is not proven")
     }
 
+    /// A phase-1 penalty too small to pay for leaving the linking rows, and no raises: phase 1
+    /// stalls with artificials in use, phase 0 finds the chain feasible after all, and phase 2
+    /// goes on from that master to the optimum (that switch's solve used to go unchecked).
+    @Test(arguments: ["lands3", "ship04l", "airl_first"])
+    func aRoundThatProvesFeasibilityInPhaseZeroReachesTheOptimum(_ name: String) async throws {
+        var settings = DantzigWolfeSettings()
+        settings.penaltyFactor = 1e-6
+        settings.penaltyRaises = 0
+        let probe = try SplitChain(name)
+        let (run, _) = try await DantzigWolfe(settings: settings).run(round: "t", contract: probe.split.contract, partners: probe.partners)
+        let phases = run.history.map(\.phase)
+        #expect(phases.contains(0) && phases.last == 2, "\(name): phases \(Set(phases))")
+        let chain = try SplitChain(name)
+        let reference = Fixtures.references.first { $0.name == name }!.optimum
+        try await chain.reachesOptimum(reference: reference, label: "\(name): ", settings: settings)
+    }
+
     /// A gap tolerance of 0 asks for the exact optimum: the round ends optimal there, with its
     /// bound meeting its objective; a bound passing the objective by round-off (8e-16 to 3e-13
     /// of it) is not "numerical trouble", which it was called when the check used the gap
