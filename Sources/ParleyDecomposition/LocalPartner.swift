@@ -68,7 +68,11 @@ public actor LocalPartner: Partner {
         self.sign = chainSense == .maximize ? -1 : 1
         var s = settings
         // A warm pricing LP that cycles is caught by this limit and re-solved cold (see price).
-        s.maximumIterations = min(s.maximumIterations, max(10_000, 20 * (problem.program.rowCount + problem.program.columnCount)))
+        // CLP's nonlinear primal counts many more iterations than a simplex pivots: a QP partner
+        // of recipe cut by the detector (with quadratic costs) needs 20,024 on its own, so a QP
+        // partner's guard is ten times larger.
+        let size = problem.program.rowCount + problem.program.columnCount
+        s.maximumIterations = min(s.maximumIterations, problem.program.isQuadratic ? max(100_000, 100 * size) : max(10_000, 20 * size))
         // Solved cold once and then warm for every price vector: presolve would cost more than
         // the cold solve saves.
         s.coldStart = .crash

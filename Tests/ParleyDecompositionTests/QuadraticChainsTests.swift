@@ -40,15 +40,28 @@ import Testing
     }
 
     /// Netlib models cut by the detector, with quadratic costs. adlittle and israel have a
-    /// partner whose pricing QP CLP solves only unscaled (ClpSolver's rescue); sc205's cost-free
+    /// partner whose pricing QP CLP solves only unscaled (ClpSolver's rescue); recipe's partners
+    /// need more than 10,000 iterations of CLP's primal (see below); sc205's cost-free
     /// partners are priced at prices near 1e-5, where CLP's absolute dual tolerance let two of
     /// them answer plans 7e-5 above their optima, and the round stopped "optimal" 2.3e-6 above
     /// the chain's optimum, its bound above it.
-    @Test(arguments: ["adlittle", "israel", "sc205"])
+    @Test(arguments: ["adlittle", "israel", "sc205", "recipe"])
     func dantzigWolfeReachesTheOptimumOfDetectedSplitsWithQuadraticCosts(_ name: String) async throws {
         let (chain, optimum) = try Self.quadratic(name, detect: true)
         #expect(chain.partners.count >= 2)
         try await chain.reachesOptimum(reference: optimum, label: "\(name): ")
+    }
+
+    /// recipe's detected split with quadratic costs by ADMM: its partners' QPs take CLP's
+    /// nonlinear primal more than 10,000 iterations (20,024 for p01 alone), the guard an LP
+    /// partner keeps against cycling; a QP partner's guard is ten times larger, or the round
+    /// ended at once "pricing problem stopped: iteration_limit" (DW too).
+    @Test func admmReachesTheOptimumOfRecipesDetectedSplitWithQuadraticCosts() async throws {
+        let (chain, optimum) = try Self.quadratic("recipe", detect: true)
+        let result = try await ADMM().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        #expect(result.status == .converged, "\(result.message)")
+        let objective = try #require(result.objective)
+        #expect(abs(objective - optimum) <= 1e-4 * max(1, abs(optimum)), "objective \(objective) vs \(optimum)")
     }
 
     /// ADMM: converged within relative 1e-4 of the whole QP's optimum, its partners' plans within
