@@ -854,6 +854,14 @@ struct DantzigWolfeEngine {
             else {
                 throw PartnerError(partner: partners[k].name, kind: .badRequest, message: "answered a pricing request with malformed proposals")
             }
+            // Numbers of this size would reach CLP as master costs it refuses (it asserts on
+            // 1e25 and more); said here, they name the partner that sent them.
+            if let p = response.proposals.first(where: { abs($0.cost) >= ClpSolver.largestCost || $0.usage.contains { abs($0) >= ClpSolver.largestCost } }) {
+                throw PartnerError(
+                    partner: partners[k].name, kind: .badRequest,
+                    message: "answered a pricing request with a proposal out of scale (cost \(p.cost), largest usage "
+                        + "\(p.usage.map(abs).max() ?? 0); at most ±\(ClpSolver.largestCost) is taken)")
+            }
             for p in response.proposals { columns.append(Column(partner: k, proposal: p)) }
             for j in 0..<points.count {
                 if let v = response.values[j], let total = values[j] { values[j] = total + v } else { values[j] = nil }

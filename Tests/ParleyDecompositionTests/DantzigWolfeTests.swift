@@ -165,6 +165,34 @@ import Testing
         func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { try await inner.finish(instruction) }
     }
 
+    /// A partner that answers with a proposal out of scale (a cost of 1e30 from round 2 on).
+    final class HugeCosts: Partner, Sendable {
+        let inner: any Partner
+        init(_ inner: any Partner) { self.inner = inner }
+        var name: String { inner.name }
+        var linkingRows: [Int] { inner.linkingRows }
+        func price(_ request: PricingRequest) async throws -> PricingResponse {
+            var response = try await inner.price(request)
+            if request.iteration >= 2, !response.proposals.isEmpty { response.proposals[0].cost = 1e30 }
+            return response
+        }
+        func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse { try await inner.admmStep(request) }
+        func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { try await inner.finish(instruction) }
+    }
+
+    /// Such a proposal ends the round naming the partner and what it sent, before the master
+    /// sees it (CLP would abort the coordinator on a master cost of 1e25 or more).
+    @Test func aProposalOutOfScaleNamesThePartner() async throws {
+        let chain = try SplitChain("lands3")
+        var partners: [any Partner] = chain.partners
+        partners[2] = HugeCosts(partners[2])
+        let (result, _) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: partners)
+        #expect(result.status == .partnerFailed)
+        #expect(result.partner == partners[2].name)
+        #expect(result.message.hasPrefix("partner '\(partners[2].name)': answered a pricing request with a proposal out of scale (cost 1e+30, "), "\(result.message)")
+        #expect(result.message.hasSuffix("; at most ±1e+20 is taken)"), "\(result.message)")
+    }
+
     /// An answer that contradicts itself is no proof: a partner calling its pricing problem
     /// unbounded at the master's duals while none of its rays prices out there. The round ends
     /// `inaccurate` naming it; it used to take "no column prices out" as optimality and stop
