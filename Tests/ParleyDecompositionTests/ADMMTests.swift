@@ -97,38 +97,26 @@ import Testing
         #expect((last.primalResidual ?? 0) > 1 && last.dualResidual == 0, "stuck: \(last)")
     }
 
-    /// An update CLP cannot solve to a point that passes the QP's stationarity check ends the
-    /// round `partner_failed`, naming the partner and what a user can try (chem with ρ = 10⁵
-    /// from the start: p02's second update; CLP's primal, scaled and unscaled, and its barrier
-    /// all fail the check).
-    @Test func anUpdateCLPCannotSolveNamesThePartnerAndWhatToTry() async throws {
+    /// Updates CLP cannot solve end the round `partner_failed`, naming the partner and what a
+    /// user can try; chem with ρ fixed far off from the start:
+    /// - ρ = 10⁵, p02's second update: CLP's primal, scaled and unscaled, and its barrier all fail
+    ///   the QP's stationarity check;
+    /// - ρ = 10⁸, p01's first update: CLP calls it infeasible though p01's model is feasible
+    ///   (the round used to end "infeasible", blaming the model).
+    @Test(arguments: [
+        (1e5, "p02", "ADMM update stopped: error (CLP's primal, scaled and unscaled, and its barrier found no point that passes "
+            + "the optimality check of this QP; another --rho, --no-acceleration, or --method dw for an LP chain, may get past it)"),
+        (1e8, "p01", "ADMM update stopped: CLP called it infeasible, but the private model is feasible (numerical trouble at rho "
+            + "100000000.0; another --rho, or --no-acceleration, may get past it)"),
+    ])
+    func anUpdateCLPCannotSolveNamesThePartnerAndWhatToTry(_ rho: Double, _ partner: String, _ message: String) async throws {
         let chain = try SplitChain("chem")
         var settings = ADMMSettings()
-        settings.rho = 1e5
+        settings.rho = rho
         let result = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: chain.partners)
         #expect(result.status == .partnerFailed)
-        #expect(result.partner == "p02")
-        #expect(
-            result.message
-                == "partner 'p02': ADMM update stopped: error (CLP's primal, scaled and unscaled, and its barrier found no point "
-                + "that passes the optimality check of this QP; another --rho, --no-acceleration, or --method dw for an LP chain, "
-                + "may get past it)")
-    }
-
-    /// An update CLP calls infeasible, from a partner whose private model is feasible, is
-    /// numerical trouble and said so (chem with ρ = 10⁸: p01's first update). It used to end the
-    /// round "infeasible", blaming the partner's model.
-    @Test func anUpdateCLPCallsInfeasibleOnAFeasibleModelIsNotBlamedOnTheModel() async throws {
-        let chain = try SplitChain("chem")
-        var settings = ADMMSettings()
-        settings.rho = 1e8
-        let result = try await ADMM(settings: settings).run(round: "t", contract: chain.split.contract, partners: chain.partners)
-        #expect(result.status == .partnerFailed)
-        #expect(result.partner == "p01")
-        #expect(
-            result.message
-                == "partner 'p01': ADMM update stopped: CLP called it infeasible, but the private model is feasible "
-                + "(numerical trouble at rho 100000000.0; another --rho, or --no-acceleration, may get past it)")
+        #expect(result.partner == partner)
+        #expect(result.message == "partner '\(partner)': \(message)")
     }
 
     func converges(_ name: String, settings: ADMMSettings, within limit: Int) async throws {
