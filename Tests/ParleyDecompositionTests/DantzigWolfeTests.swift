@@ -193,6 +193,44 @@ import Testing
         #expect(result.message.hasSuffix("; at most ±1e+20 is taken)"), "\(result.message)")
     }
 
+    /// A partner that answers, besides its own answers, with its first proposal again at a cost
+    /// 1,000 lower (and values 1,000 lower): a column the master holds that prices out at the
+    /// master's duals, every round.
+    final class CheaperAgain: Partner, @unchecked Sendable {
+        let inner: any Partner
+        var first: Proposal?
+        init(_ inner: any Partner) { self.inner = inner }
+        var name: String { inner.name }
+        var linkingRows: [Int] { inner.linkingRows }
+        func price(_ request: PricingRequest) async throws -> PricingResponse {
+            var response = try await inner.price(request)
+            if first == nil { first = response.proposals.first { !$0.isRay } }
+            if request.iteration >= 1, var again = first {
+                // Its value at each point falls as much: the bound cannot close the gap either.
+                again.cost -= 1000
+                response.proposals.append(again)
+                response.values = response.values.map { $0.map { $0 - 1000 } }
+            }
+            return response
+        }
+        func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse { try await inner.admmStep(request) }
+        func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { try await inner.finish(instruction) }
+    }
+
+    /// A master whose own column still prices out at its duals after the finer tolerances are
+    /// spent is no proof of optimality: the round ends `inaccurate` (it used to stop "optimal").
+    @Test func aMasterThatStillMispricesItsColumnsIsNoProof() async throws {
+        let chain = try SplitChain("lands3")
+        var partners: [any Partner] = chain.partners
+        partners[0] = CheaperAgain(partners[0])
+        let (result, _) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: partners)
+        #expect(result.status == .inaccurate, "\(result.status): \(result.message)")
+        #expect(
+            result.message
+                == "a column of the master still prices out at its duals after 3 solves with finer tolerances: numerical trouble, "
+                + "the result is not proven")
+    }
+
     /// An answer that contradicts itself is no proof: a partner calling its pricing problem
     /// unbounded at the master's duals while none of its rays prices out there. The round ends
     /// `inaccurate` naming it; it used to take "no column prices out" as optimality and stop
