@@ -165,27 +165,39 @@ import Testing
         func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { try await inner.finish(instruction) }
     }
 
-    /// A partner that answers with a proposal out of scale (a cost of 1e30 from round 2 on).
-    final class HugeCosts: Partner, Sendable {
+    /// A partner whose answers, from iteration `from` on, are altered by `alter`, which also sees
+    /// the first plan the partner proposed.
+    final class AlteredAnswers: Partner, @unchecked Sendable {
         let inner: any Partner
-        init(_ inner: any Partner) { self.inner = inner }
+        let from: Int
+        let alter: @Sendable (inout PricingResponse, Proposal?) -> Void
+        var firstPlan: Proposal?
+        init(_ inner: any Partner, from: Int, alter: @escaping @Sendable (inout PricingResponse, Proposal?) -> Void) {
+            self.inner = inner
+            self.from = from
+            self.alter = alter
+        }
         var name: String { inner.name }
         var linkingRows: [Int] { inner.linkingRows }
         func price(_ request: PricingRequest) async throws -> PricingResponse {
             var response = try await inner.price(request)
-            if request.iteration >= 2, !response.proposals.isEmpty { response.proposals[0].cost = 1e30 }
+            if firstPlan == nil { firstPlan = response.proposals.first { !$0.isRay } }
+            if request.iteration >= from { alter(&response, firstPlan) }
             return response
         }
         func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse { try await inner.admmStep(request) }
         func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { try await inner.finish(instruction) }
     }
 
-    /// Such a proposal ends the round naming the partner and what it sent, before the master
-    /// sees it (CLP would abort the coordinator on a master cost of 1e25 or more).
+    /// A proposal out of scale (a cost of 1e30, from round 2 on) ends the round naming the
+    /// partner and what it sent, before the master sees it (CLP would abort the coordinator on a
+    /// master cost of 1e25 or more).
     @Test func aProposalOutOfScaleNamesThePartner() async throws {
         let chain = try SplitChain("lands3")
         var partners: [any Partner] = chain.partners
-        partners[2] = HugeCosts(partners[2])
+        partners[2] = AlteredAnswers(partners[2], from: 2) { response, _ in
+            if !response.proposals.isEmpty { response.proposals[0].cost = 1e30 }
+        }
         let (result, _) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: partners)
         #expect(result.status == .partnerFailed)
         #expect(result.partner == partners[2].name)
@@ -193,36 +205,19 @@ import Testing
         #expect(result.message.hasSuffix("; at most ±1e+20 is taken)"), "\(result.message)")
     }
 
-    /// A partner that answers, besides its own answers, with its first proposal again at a cost
-    /// 1,000 lower (and values 1,000 lower): a column the master holds that prices out at the
-    /// master's duals, every round.
-    final class CheaperAgain: Partner, @unchecked Sendable {
-        let inner: any Partner
-        var first: Proposal?
-        init(_ inner: any Partner) { self.inner = inner }
-        var name: String { inner.name }
-        var linkingRows: [Int] { inner.linkingRows }
-        func price(_ request: PricingRequest) async throws -> PricingResponse {
-            var response = try await inner.price(request)
-            if first == nil { first = response.proposals.first { !$0.isRay } }
-            if request.iteration >= 1, var again = first {
-                // Its value at each point falls as much: the bound cannot close the gap either.
-                again.cost -= 1000
-                response.proposals.append(again)
-                response.values = response.values.map { $0.map { $0 - 1000 } }
-            }
-            return response
-        }
-        func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse { try await inner.admmStep(request) }
-        func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { try await inner.finish(instruction) }
-    }
-
     /// A master whose own column still prices out at its duals after the finer tolerances are
     /// spent is no proof of optimality: the round ends `inaccurate` (it used to stop "optimal").
+    /// Here a partner answers, besides its own answers, with its first plan again at a cost 1,000
+    /// lower (and values 1,000 lower, so the bound cannot close the gap either), every round.
     @Test func aMasterThatStillMispricesItsColumnsIsNoProof() async throws {
         let chain = try SplitChain("lands3")
         var partners: [any Partner] = chain.partners
-        partners[0] = CheaperAgain(partners[0])
+        partners[0] = AlteredAnswers(partners[0], from: 1) { response, first in
+            guard var again = first else { return }
+            again.cost -= 1000
+            response.proposals.append(again)
+            response.values = response.values.map { $0.map { $0 - 1000 } }
+        }
         let (result, _) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: partners)
         #expect(result.status == .inaccurate, "\(result.status): \(result.message)")
         #expect(
