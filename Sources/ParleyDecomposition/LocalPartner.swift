@@ -157,6 +157,12 @@ public actor LocalPartner: Partner {
                 pricingSolves += 1
                 return (cold, cold.solve())
             }
+            if result.status == .iterationLimit && base.isQuadratic && request.costWeight != 0 {
+                // CLP's nonlinear primal went round past the guard on its iterations (etamacro cut
+                // by the detector, with quadratic costs, at round 1,628): the barrier instead, as
+                // ADMM's updates do.
+                result = pricing.solveByBarrier()
+            }
             if result.status == .iterationLimit || result.status == .error {
                 // A warm start that stalled: rebuild and solve cold.
                 (pricing, result) = try solvedCold()
