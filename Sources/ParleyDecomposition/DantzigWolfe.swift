@@ -385,27 +385,19 @@ struct DantzigWolfeEngine {
                 try setPenalty(bigM * 100)
                 result = master.solve()
             }
-            if result.status == .optimal && phase == 1 && artificialSum(result) <= switchThreshold {
+            if result.status == .optimal && phase != 2 && artificialSum(result) <= switchThreshold {
+                // The artificials are gone: from phase 1, or from phase 0 (feasible after all),
+                // on to the true costs, and the checks below see that solve. (From phase 0 they
+                // used to come first: finnis cut by the detector, with quadratic costs, went on
+                // with a phase-2 master CLP called infeasible, and ended "the bound passed the
+                // objective 0.0".)
+                let from = phase
                 try enterPhaseTwo()
                 result = master.solve()
                 if result.status == .infeasible {
-                    // The artificials were small but not zero: back to phase 1, stricter.
+                    // The artificials were small but not zero: back where it came from, stricter.
                     try leavePhaseTwo()
-                    switchThreshold /= 100
-                    result = master.solve()
-                }
-            }
-            if result.status == .optimal && phase == 0 && result.objective <= switchThreshold {
-                // Feasible after all: back to the true costs, and the checks below see that
-                // solve. (They used to come first: finnis cut by the detector, with quadratic
-                // costs, went on from phase 0 with a phase-2 master CLP called infeasible, and
-                // ended "the bound passed the objective 0.0".) As from phase 1, artificials
-                // small but not zero send the round back, stricter.
-                try enterPhaseTwo()
-                result = master.solve()
-                if result.status == .infeasible {
-                    try leavePhaseTwo()
-                    try enterFeasibilityPhase()
+                    if from == 0 { try enterFeasibilityPhase() }
                     switchThreshold /= 100
                     result = master.solve()
                 }

@@ -17,7 +17,11 @@ struct SplitChain {
 
     /// A model cut by another decomposition than its `.dec` file's (one detected, or written by
     /// the test).
-    init(_ name: String, program: LinearProgram, _ decomposition: BlockDecomposition, partnerCount: Int? = nil) throws {
+    /// `settings` are the partners' solver settings.
+    init(
+        _ name: String, program: LinearProgram, _ decomposition: BlockDecomposition, partnerCount: Int? = nil,
+        settings: SolverSettings = SolverSettings()
+    ) throws {
         self.program = program
         let split = try ChainSplitter(chainName: name, partnerCount: partnerCount).split(program, decomposition)
         try split.contract.validate()
@@ -25,7 +29,7 @@ struct SplitChain {
         partners = try zip(split.contract.partners, split.programs).map { party, model in
             try LocalPartner(
                 problem: PartnerProblem(contract: split.contract, partner: party.name, program: model),
-                chainSense: split.contract.sense)
+                chainSense: split.contract.sense, settings: settings)
         }
     }
 

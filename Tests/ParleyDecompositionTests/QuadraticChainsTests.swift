@@ -14,7 +14,10 @@ import Testing
     /// (lands3: 381.85 as an LP, 547.75 as this QP). Returns the QP, its blocks and its optimum,
     /// solved whole by CLP.
     /// With `detect`, the model is one of Netlib's and the detector's best split cuts it.
-    static func quadratic(_ name: String, detect: Bool = false) throws -> (chain: SplitChain, optimum: Double) {
+    /// `settings` are the partners' solver settings.
+    static func quadratic(_ name: String, detect: Bool = false, settings: SolverSettings = SolverSettings()) throws -> (
+        chain: SplitChain, optimum: Double
+    ) {
         var program = try MPSReader().read(path: Fixtures.path(detect ? "netlib/\(name).mps" : "blocks/\(name).mps"))
         let decomposition = detect
             ? try #require(BlockDetector.candidates(program).first).decomposition
@@ -28,7 +31,7 @@ import Testing
         try #require(qp.status == .optimal)
         // The quadratic terms matter: the QP's optimum is well above the LP's.
         try #require(qp.objective - lp.objective > 1e-3 * max(1, abs(lp.objective)), "QP \(qp.objective), LP \(lp.objective)")
-        return (try SplitChain(name, program: program, decomposition), qp.objective)
+        return (try SplitChain(name, program: program, decomposition, settings: settings), qp.objective)
     }
 
     /// Dantzig–Wolfe: optimal within relative 1e-6 of the whole QP's optimum, and the partners'
@@ -69,15 +72,10 @@ import Testing
     /// past the guard at round 1,628 and ended "pricing problem stopped: iteration_limit"). Here
     /// the guard is 20 iterations, which chem's pricing QPs need more than.
     @Test func aPricingQPThatReachesTheGuardIsSolvedByTheBarrier() async throws {
-        let (whole, optimum) = try Self.quadratic("chem")
         var settings = SolverSettings()
         settings.maximumIterations = 20
-        let partners = try whole.split.contract.partners.enumerated().map { k, party in
-            try LocalPartner(
-                problem: PartnerProblem(contract: whole.split.contract, partner: party.name, program: whole.split.programs[k]),
-                chainSense: whole.split.contract.sense, settings: settings)
-        }
-        let (result, _) = try await DantzigWolfe().run(round: "t", contract: whole.split.contract, partners: partners)
+        let (chain, optimum) = try Self.quadratic("chem", settings: settings)
+        let (result, _) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: chain.partners)
         #expect(result.status == .optimal, "\(result.message)")
         let objective = try #require(result.objective)
         #expect(abs(objective - optimum) <= 1e-6 * max(1, abs(optimum)), "objective \(objective) vs \(optimum)")
