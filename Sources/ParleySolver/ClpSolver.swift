@@ -76,25 +76,35 @@ public final class ClpSolver: LinearSolver {
         value.isInfinite ? (value > 0 ? Double.greatestFiniteMagnitude : -Double.greatestFiniteMagnitude) : value
     }
 
+    /// Refuses what CLP cannot take (NaN, infinite coefficients, costs beyond `largestCost`,
+    /// bounds that are NaN or infinite the wrong way), naming the column or row as the model does.
     private static func check(_ program: LinearProgram) throws(SolverError) {
-        func finite(_ values: [Double], _ what: String) throws(SolverError) {
-            if let k = values.firstIndex(where: { !$0.isFinite }) {
-                throw .invalidModel("\(what) \(k) is \(values[k])")
-            }
+        func column(_ j: Int) -> String { "column '\(program.columnNames[j])'" }
+        func row(_ i: Int) -> String { "row '\(program.rowNames[i])'" }
+        if let j = program.objective.firstIndex(where: { !$0.isFinite }) {
+            throw .invalidModel("the objective coefficient of \(column(j)) is \(program.objective[j])")
         }
-        try finite(program.objective, "objective coefficient")
-        try Self.checkCosts(program.objective)
-        try finite(program.matrix.values, "matrix entry")
-        try finite(program.quadratic.map(\.value), "quadratic entry")
-        for (what, values) in [("column lower bound", program.columnLower), ("row lower bound", program.rowLower)] {
-            if let k = values.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
-                throw .invalidModel("\(what) \(k) is \(values[k])")
-            }
+        if let j = program.objective.firstIndex(where: { abs($0) >= largestCost }) {
+            throw .invalidModel("the objective coefficient of \(column(j)) is \(program.objective[j]), beyond the ±\(largestCost) CLP can take")
         }
-        for (what, values) in [("column upper bound", program.columnUpper), ("row upper bound", program.rowUpper)] {
-            if let k = values.firstIndex(where: { $0.isNaN || $0 == -.infinity }) {
-                throw .invalidModel("\(what) \(k) is \(values[k])")
-            }
+        if let k = program.matrix.values.firstIndex(where: { !$0.isFinite }) {
+            let j = program.matrix.columnStarts.lastIndex(where: { $0 <= k })!
+            throw .invalidModel("the entry of \(column(j)) in \(row(program.matrix.rowIndices[k])) is \(program.matrix.values[k])")
+        }
+        if let t = program.quadratic.first(where: { !$0.value.isFinite }) {
+            throw .invalidModel("the quadratic entry of \(column(t.row)) and \(column(t.column)) is \(t.value)")
+        }
+        if let j = program.columnLower.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
+            throw .invalidModel("the lower bound of \(column(j)) is \(program.columnLower[j])")
+        }
+        if let j = program.columnUpper.firstIndex(where: { $0.isNaN || $0 == -.infinity }) {
+            throw .invalidModel("the upper bound of \(column(j)) is \(program.columnUpper[j])")
+        }
+        if let i = program.rowLower.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
+            throw .invalidModel("the lower bound of \(row(i)) is \(program.rowLower[i])")
+        }
+        if let i = program.rowUpper.firstIndex(where: { $0.isNaN || $0 == -.infinity }) {
+            throw .invalidModel("the upper bound of \(row(i)) is \(program.rowUpper[i])")
         }
         if program.quadratic.contains(where: { $0.row >= program.columnCount || $0.column >= program.columnCount }) {
             throw .invalidModel("quadratic entry outside the columns")

@@ -312,7 +312,13 @@ import Testing
         }
         var nan = base
         nan.objective = [.nan]
-        #expect(throws: SolverError.invalidModel("objective coefficient 0 is nan")) { try ClpSolver(program: nan) }
+        #expect(throws: SolverError.invalidModel("the objective coefficient of column 'x0' is nan")) { try ClpSolver(program: nan) }
+        var entry = base
+        entry.matrix.values = [.infinity]
+        #expect(throws: SolverError.invalidModel("the entry of column 'x0' in row 'r0' is inf")) { try ClpSolver(program: entry) }
+        var bound = base
+        bound.rowUpper = [-.infinity]
+        #expect(throws: SolverError.invalidModel("the upper bound of row 'r0' is -inf")) { try ClpSolver(program: bound) }
         let solver = try ClpSolver(program: base)
         #expect(throws: SolverError.dimensionMismatch("objective has 2 entries for 1 columns")) {
             try solver.setObjective([1, 2])
@@ -328,7 +334,7 @@ import Testing
         let base = Self.lp(c: [-1, 1], rows: [[1, 1]], rowLower: [0], rowUpper: [4])
         var huge = base
         huge.objective = [-1, 3e26]
-        #expect(throws: SolverError.invalidModel("objective coefficient 1 is 3e+26, beyond the ±1e+20 CLP can take")) {
+        #expect(throws: SolverError.invalidModel("the objective coefficient of column 'x1' is 3e+26, beyond the ±1e+20 CLP can take")) {
             try ClpSolver(program: huge)
         }
         let solver = try ClpSolver(program: base)
