@@ -26,7 +26,7 @@ public struct NodeService: Service {
     /// The contract's SHA-256, computed once: every hello is checked against it.
     let contractHash: String
     let problem: PartnerProblem
-    let tls: TLSContext
+    let tls: ReloadingTLSContext
     let audit: AuditLog
     let logger: Logger
     let state: NodeState
@@ -61,16 +61,34 @@ public struct NodeService: Service {
         self.problem = try PartnerProblem(contract: contract, partner: configuration.party, program: program, source: configuration.model)
         // Fail now, not at the first request, if the model does not suit the chain.
         _ = try LocalPartner(problem: problem, chainSense: contract.sense)
-        self.tls = try TLSContext(
+        let tls = try TLSContext(
             configuration: TLSConfiguration(
                 certificatePath: configuration.certificate, privateKeyPath: configuration.key,
                 trustRootsPath: configuration.certificateAuthority, revocationListPath: configuration.revocationList),
             role: .server)
-        guard tls.ownIdentity == party.certificateName else {
-            throw NodeError(
-                "\(configuration.certificate): the certificate is for parley:\(tls.ownIdentity), but the contract "
-                    + "expects partner '\(party.name)' to be \(party.identity)")
+        let certificatePath = configuration.certificate
+        let named: @Sendable (TLSContext) throws(TransportError) -> Void = { context throws(TransportError) in
+            guard context.ownIdentity == party.certificateName else {
+                throw TransportError(
+                    .badFile,
+                    "\(certificatePath): the certificate is for parley:\(context.ownIdentity), but the contract "
+                        + "expects partner '\(party.name)' to be \(party.identity)")
+            }
         }
+        do { try named(tls) } catch { throw NodeError(error.message) }
+        // A renewed certificate or a new CRL is taken at the next connection, without a restart.
+        self.tls = ReloadingTLSContext(
+            tls, check: named,
+            report: { event in
+                switch event {
+                case .reloaded(let context):
+                    logger.notice("TLS files changed: new connections use them", metadata: Self.validity(of: context.configuration))
+                case .refused(let error):
+                    logger.error(
+                        "TLS files changed but cannot be used: new connections keep the previous ones",
+                        metadata: ["reason": "\(error.message)"])
+                }
+            })
         try AtomicFile.createDirectory(configuration.state)
         try AtomicFile.createDirectory("\(configuration.state)/plans")
         try AtomicFile.createDirectory("\(configuration.state)/rounds")
@@ -83,13 +101,13 @@ public struct NodeService: Service {
             throw NodeError("listen: '\(configuration.listen)' is not host:port")
         }
         let server = try await SecureServer.bind(
-            host: host, port: port, context: tls, policy: .anyOf([contract.coordinator.certificateName]), settings: settings)
+            host: host, port: port, contexts: tls.current, policy: .anyOf([contract.coordinator.certificateName]), settings: settings)
         logger.info(
             "listening",
             metadata: [
                 "party": "\(configuration.party)", "address": "\(host):\(server.port)",
                 "coordinator": "\(contract.coordinator.name)", "contract_hash": "\(contractHash)",
-            ])
+            ].merging(Self.validity(of: tls.current().configuration)) { a, _ in a })
         let logger = self.logger
         let state = self.state
         try await withGracefulShutdownHandler {
@@ -182,6 +200,19 @@ public struct NodeService: Service {
         // Released before this connection's task ends (it was a detached task, so a coordinator
         // that reconnected at once could still find the node "busy" with a closed connection).
         await state.release(ticket)
+    }
+
+    /// When the node's certificate and CRL run out, for its log lines: a long-running node needs a
+    /// new CRL before the old one's next update (after it, every handshake fails) and a renewed
+    /// certificate before it expires; both are taken from the files without a restart.
+    static func validity(of configuration: TLSConfiguration) -> Logger.Metadata {
+        var facts: Logger.Metadata = [:]
+        let files = [("certificate_valid_until", configuration.certificatePath), ("crl_next_update", configuration.revocationListPath)]
+        for (key, path) in files {
+            guard let path, let end = (try? ConsortiumCertificates.describe(path: path))?.validity?.notAfter else { continue }
+            facts[key] = "\(end.formatted(.iso8601))"
+        }
+        return facts
     }
 
     /// Hello/welcome: the coordinator must name itself as its certificate does and hold the same

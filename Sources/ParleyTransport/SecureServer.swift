@@ -29,7 +29,17 @@ public struct SecureServer: Sendable {
         settings: SecureChannelSettings = SecureChannelSettings(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> SecureServer {
-        precondition(context.role == .server, "SecureServer needs a server TLS context")
+        try await bind(host: host, port: port, contexts: { context }, policy: policy, settings: settings, group: group)
+    }
+
+    /// Binds `host:port` with the TLS context `contexts` gives at each new connection (a
+    /// `ReloadingTLSContext`'s `current`, so new files take effect without a restart).
+    public static func bind(
+        host: String, port: Int, contexts: @escaping @Sendable () -> TLSContext, policy: PeerPolicy,
+        settings: SecureChannelSettings = SecureChannelSettings(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> SecureServer {
+        precondition(contexts().role == .server, "SecureServer needs a server TLS context")
         let listener: NIOAsyncChannel<Pending, Never>
         do {
             let keepalive = settings.keepaliveIdleSeconds
@@ -43,7 +53,7 @@ public struct SecureServer: Sendable {
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = try SecurePipeline(
-                            on: channel, context: context, policy: policy, expectedHost: nil, settings: settings)
+                            on: channel, context: contexts(), policy: policy, expectedHost: nil, settings: settings)
                         let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
                         return Pending(
                             channel: pipeline.channel, handshake: pipeline.handshake, remoteAddress: remote, traffic: pipeline.traffic)
