@@ -53,6 +53,9 @@ public final class TLSContext: @unchecked Sendable {
             parley_SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION) == 1
         else { throw TransportError(.badFile, "cannot restrict the TLS context to TLS 1.3: \(drainOpenSSLErrors())") }
 
+        for path in [configuration.certificatePath, configuration.trustRootsPath] + [configuration.revocationListPath].compactMap({ $0 }) {
+            try ConsortiumCertificates.Files.requireReadable(path)
+        }
         ERR_clear_error()
         guard SSL_CTX_use_certificate_chain_file(context, configuration.certificatePath) == 1 else {
             throw TransportError(.badFile, "\(configuration.certificatePath): not a PEM certificate chain (\(drainOpenSSLErrors()))")

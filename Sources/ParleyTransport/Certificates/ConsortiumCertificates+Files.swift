@@ -154,6 +154,15 @@ extension ConsortiumCertificates {
             return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
         }
 
+        /// Fails as reading would ("cannot open (No such file or directory)") when `path` cannot be
+        /// opened for reading: for files handed to OpenSSL by name, whose own message for a
+        /// missing file is a parse error.
+        static func requireReadable(_ path: String) throws(TransportError) {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw failure(path, "cannot open") }
+            close(descriptor)
+        }
+
         private static func failure(_ path: String, _ what: String, _ code: Int32 = errno) -> TransportError {
             TransportError(.badFile, "\(path): \(what) (\(String(cString: strerror(code))))")
         }
