@@ -150,7 +150,16 @@ final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// certificate; a refusal then arrives as an alert on the first read. Say so plainly.
     private func explain(_ error: TransportError) -> TransportError {
         if session.context.role == .client, state == .active, !receivedPlaintext {
-            return TransportError(.handshakeFailed, "the server refused this party's certificate: \(error.message)")
+            var text = "the server refused this party's certificate: \(error.message)"
+            // OpenSSL answers a peer with the alert "certificate expired" when its own CRL is out
+            // of date, too. If this party's certificate is current, that is the likelier cause.
+            if error.message.contains("certificate expired"),
+                let own = try? ConsortiumCertificates.describe(path: session.context.configuration.certificatePath),
+                own.status == .valid, let end = own.validity?.notAfter
+            {
+                text += " (this party's certificate is valid until \(end.formatted(.iso8601)): the server's revocation list may be past its next update)"
+            }
+            return TransportError(.handshakeFailed, text)
         }
         return error
     }

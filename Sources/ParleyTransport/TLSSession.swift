@@ -163,6 +163,10 @@ final class TLSSession {
         let verify = SSL_get_verify_result(ssl)
         if verify != X509_V_OK {
             parts.append("peer certificate rejected: \(String(cString: X509_verify_cert_error_string(verify)))")
+            if verify == X509_V_ERR_CRL_HAS_EXPIRED, let list = context.configuration.revocationListPath {
+                // Not the peer's fault: every peer is refused until a current list is installed.
+                parts.append("this party's revocation list \(list) is past its next update; install the consortium operator's current one")
+            }
         }
         let queue = drainOpenSSLErrors()
         if !queue.isEmpty { parts.append(queue) }

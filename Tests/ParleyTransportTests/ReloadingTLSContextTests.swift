@@ -17,6 +17,14 @@ import Testing
         let server: SecureServer
         let log = Events()
         var events: [String] { log.list.withLock { $0 } }
+        let rejections = Events()
+        /// The server's reasons for refusing handshakes (waits briefly for the first).
+        var reasons: [String] {
+            get async {
+                for _ in 0..<200 where rejections.list.withLock({ $0.isEmpty }) { try? await Task.sleep(for: .milliseconds(10)) }
+                return rejections.list.withLock { $0 }
+            }
+        }
         let configuration: TLSConfiguration
         private let task: Task<Void, any Error>
 
@@ -39,6 +47,7 @@ import Testing
                     }
                 })
             let server = try await SecureServer.bind(host: "127.0.0.1", port: 0, contexts: tls.current, policy: .anyOf(["coordinator"]))
+            let rejections = self.rejections
             self.server = server
             task = Task {
                 try await server.run(
@@ -47,7 +56,7 @@ import Testing
                             while case .ping(let nonce) = try await session.receive() { try await session.send(.pong(nonce: nonce)) }
                         }
                     },
-                    rejected: { _, _ in })
+                    rejected: { reason, _ in rejections.list.withLock { $0.append(reason.message) } })
             }
         }
 
@@ -105,6 +114,32 @@ import Testing
         #expect(server.events == ["reloaded"])
         // A coordinator with a new certificate is served.
         #expect(await ping(try pki.issue("coordinator"), port: server.server.port) == nil)
+        #expect(server.events == ["reloaded"])
+        await server.stop()
+    }
+
+    /// The case a restart-free node is for: its CRL runs out while it runs. Every handshake then
+    /// fails, each side saying why; the operator's next list is taken at the next connection.
+    @Test func aRevocationListThatRunsOutIsReplacedWithoutARestart() async throws {
+        let pki = try TestPKI()
+        // Issued as if 30 days ago, less 1.5 s: current for another 1.5 s.
+        let lifetime = ConsortiumCertificates.revocationListLifetime
+        try ConsortiumCertificates.updateRevocationList(authorityDirectory: pki.directory.path, date: Date().addingTimeInterval(1.5 - lifetime))
+        let server = try await Server(pki: pki)
+        let coordinator = try pki.issue("coordinator")
+        #expect(await ping(coordinator, port: server.server.port) == nil)
+        try await Task.sleep(for: .seconds(2))
+
+        let refused = try #require(await ping(coordinator, port: server.server.port))
+        #expect(refused.hasPrefix("the server refused this party's certificate: sslv3 alert certificate expired (this party's certificate is valid until "))
+        #expect(refused.hasSuffix(": the server's revocation list may be past its next update)"))
+        let reason = try #require(await server.reasons.first)
+        #expect(
+            reason == "peer certificate rejected: CRL has expired; this party's revocation list \(pki.revocationList) is past its next "
+                + "update; install the consortium operator's current one; certificate verify failed")
+
+        try ConsortiumCertificates.updateRevocationList(authorityDirectory: pki.directory.path)
+        #expect(await ping(coordinator, port: server.server.port) == nil)
         #expect(server.events == ["reloaded"])
         await server.stop()
     }

@@ -35,6 +35,22 @@ import Testing
         }
     }
 
+    @Test func revocationListPastItsNextUpdateIsRefusedAtOnce() throws {
+        let pki = try TestPKI()
+        let issued = Date().addingTimeInterval(-ConsortiumCertificates.revocationListLifetime - 3_600)
+        try ConsortiumCertificates.updateRevocationList(authorityDirectory: pki.directory.path, date: issued)
+        var configuration = try pki.issue("node")
+        configuration.revocationListPath = pki.revocationList
+        let end = try #require(try ConsortiumCertificates.describe(path: pki.revocationList).validity?.notAfter)
+        #expect(throws: TransportError(
+            .badFile,
+            "\(pki.revocationList): the revocation list is past its next update (\(end.formatted(.iso8601))); install the consortium "
+                + "operator's current one (`parley certs update-crl` makes it)")
+        ) {
+            _ = try TLSContext(configuration: configuration, role: .server)
+        }
+    }
+
     @Test func certificateWithoutAParleyIdentityIsRefused() throws {
         // The CA certificate itself is a valid certificate with no parley: URI.
         let pki = try TestPKI()
