@@ -224,36 +224,12 @@ public struct NodeService: Service {
         return facts
     }
 
-    /// How long ahead the node warns that its certificate or CRL runs out, and how often it looks.
-    static let expiryWarningWindow: TimeInterval = 7 * 86_400
+    /// How often the node looks at when its certificate and CRL run out.
     static let expiryCheckInterval: Duration = .seconds(6 * 3_600)
 
-    /// A warning for each of the certificate and the CRL that runs out within
-    /// `expiryWarningWindow` of `now`, or already has.
+    /// The configuration's expiry warnings, with what a node needs to know: no restart.
     static func expiryWarnings(of configuration: TLSConfiguration, at now: Date = Date()) -> [String] {
-        func span(_ seconds: TimeInterval) -> String {
-            let hours = Int((seconds / 3_600).rounded())
-            return hours < 48 ? "\(hours) hour\(hours == 1 ? "" : "s")" : "\(Int((seconds / 86_400).rounded())) days"
-        }
-        var warnings: [String] = []
-        if let end = (try? ConsortiumCertificates.describe(path: configuration.certificatePath))?.validity?.notAfter,
-            end.timeIntervalSince(now) < expiryWarningWindow
-        {
-            let when = end > now ? "expires in \(span(end.timeIntervalSince(now)))" : "expired \(span(now.timeIntervalSince(end))) ago"
-            warnings.append(
-                "the certificate \(configuration.certificatePath) \(when) (\(end.formatted(.iso8601))): have a renewed one signed "
-                    + "and move it and its key over the old files (no restart needed)")
-        }
-        if let path = configuration.revocationListPath,
-            let end = (try? ConsortiumCertificates.describe(path: path))?.validity?.notAfter,
-            end.timeIntervalSince(now) < expiryWarningWindow
-        {
-            let when = end > now ? "reaches its next update in \(span(end.timeIntervalSince(now)))" : "is past its next update"
-            warnings.append(
-                "the revocation list \(path) \(when) (\(end.formatted(.iso8601))), after which every coordinator is refused: "
-                    + "install the consortium operator's current one (no restart needed)")
-        }
-        return warnings
+        configuration.expiryWarnings(at: now).map { $0 + " (the node takes new files without a restart)" }
     }
 
     /// Hello/welcome: the coordinator must name itself as its certificate does and hold the same

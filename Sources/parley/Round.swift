@@ -171,6 +171,7 @@ struct Round: AsyncParsableCommand {
                         privateKeyPath: tlsKey ?? environment["PARLEY_TLS_KEY"]!,
                         trustRootsPath: tlsCa ?? environment["PARLEY_TLS_CA"]!,
                         revocationListPath: tlsCrl ?? environment["PARLEY_TLS_CRL"].flatMap { $0.isEmpty ? nil : $0 })
+                    for warning in tls.expiryWarnings() { printError("warning: \(warning)") }
                     var round = NetworkRound(chainPath: chain, method: method, outputDirectory: out, tls: tls)
                     round.dantzigWolfe = dantzigWolfe
                     round.admm = admm
@@ -283,6 +284,7 @@ struct Round: AsyncParsableCommand {
                 let tls = TLSConfiguration(
                     certificatePath: manifest.certificate, privateKeyPath: manifest.privateKey,
                     trustRootsPath: manifest.trustRoots, revocationListPath: manifest.revocationList)
+                for warning in tls.expiryWarnings() { printError("warning: \(warning)") }
                 var admm = ADMMSettings()
                 admm.maximumIterations = maxIterations ?? manifest.maximumIterations
                 admm.maximumSeconds = maxSeconds ?? manifest.maximumSeconds ?? .infinity

@@ -36,6 +36,8 @@ import Testing
         arguments[arguments.firstIndex(of: "--tls-key")! + 1] = "\(renewed)/coordinator.key"
         let third = try await ParleyBinary.run(arguments)
         #expect(third.status == 0, "\(third.output)")
+        // Signed for a day: the coordinator says so before the round.
+        #expect(third.output.contains("warning: the certificate \(renewed)/coordinator.crt expires in 24 hours ("), "\(third.output)")
         #expect(try readSummary("\(scratch.path)/run-3")["status"] as? String == "optimal")
         // The same node processes all along, each of which took the new list.
         #expect(nodes.processIdentifiers == processes)

@@ -23,9 +23,9 @@ import Testing
         #expect(
             NodeService.expiryWarnings(of: configuration, at: now) == [
                 "the certificate \(certificate) expires in 3 days (\(certificateEnd.formatted(.iso8601))): have a renewed one signed "
-                    + "and move it and its key over the old files (no restart needed)",
+                    + "and move it and its key over the old files (the node takes new files without a restart)",
                 "the revocation list \(ca)/ca.crl reaches its next update in 5 days (\(crlEnd.formatted(.iso8601))), after which every "
-                    + "coordinator is refused: install the consortium operator's current one (no restart needed)",
+                    + "peer is refused: install the consortium operator's current one (the node takes new files without a restart)",
             ])
         // Ten days on, both have run out.
         let later = NodeService.expiryWarnings(of: configuration, at: now.addingTimeInterval(10 * 86_400))
