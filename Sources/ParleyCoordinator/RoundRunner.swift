@@ -106,6 +106,7 @@ struct RoundRunner: Sendable {
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
         if let deadline { result = deadline.settle(result) }
         log.sync()
+        var linkingActivity: [Double]? = nil
         if let instruction {
             do {
                 let receipts = try await withThrowingTaskGroup(of: (Int, PlanReceipt).self) { group in
@@ -131,6 +132,7 @@ struct RoundRunner: Sendable {
                 let check = contract.linkingViolation(activity, tolerance: Self.planTolerance, magnitude: magnitude)
                 result.linkingViolation = check.worst
                 result.plansDelivered = true
+                linkingActivity = activity
                 if result.status == .optimal && !check.rows.isEmpty {
                     // The master's combination met the rows; the plans the partners formed from
                     // it do not: never report that as optimal.
@@ -139,6 +141,7 @@ struct RoundRunner: Sendable {
                         + "(\(check.rows.prefix(5).joined(separator: ", "))\(check.rows.count > 5 ? ", …" : "")): "
                         + "numerical trouble, the result is not proven"
                     result.violatedRows = check.rows
+                    result.linkingPrices = nil
                 }
             } catch let error as PartnerError {
                 result.partner = error.partner
@@ -173,9 +176,29 @@ struct RoundRunner: Sendable {
             let now = traffic()
             fields += [("bytes_sent", "\(now.sent)"), ("bytes_received", "\(now.received)")]
         }
+        if let linkingActivity {
+            try AtomicFile.write(
+                Self.linkingTable(contract, activity: linkingActivity, prices: result.linkingPrices), to: "\(outputDirectory)/linking.csv")
+        }
         let summary = JSONText.object(fields)
         try AtomicFile.write(summary + "\n", to: "\(outputDirectory)/summary.json")
         return result
+    }
+
+    /// `RUN/linking.csv`: each linking row's bounds, its activity under the partners' final plans
+    /// (the sum of their usages, from their plan receipts) and its price (see
+    /// `RoundResult.linkingPrices`; empty when the round has none). Empty cells for infinite
+    /// bounds.
+    static func linkingTable(_ contract: ChainContract, activity: [Double], prices: [Double]?) -> String {
+        func cell(_ value: Double?) -> String {
+            guard let value, value.isFinite else { return "" }
+            return "\(value)"
+        }
+        var text = "row,lower,upper,activity,price\n"
+        for (i, row) in contract.linkingRows.enumerated() {
+            text += "\(row.name),\(cell(row.lower)),\(cell(row.upper)),\(cell(activity[i])),\(cell(prices?[i]))\n"
+        }
+        return text
     }
 }
 

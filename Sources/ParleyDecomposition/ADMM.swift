@@ -174,6 +174,7 @@ public struct ADMM: Sendable {
             let prices = LinkingRowPrices(lower: lower, upper: upper)
             do {
                 let (y, answers) = try await pricedAtRoundPrices(w: w, rho: rho, iteration: iteration)
+                if status == .converged { result.linkingPrices = y.map { sign * $0 + 0 } }
                 var total = 0.0
                 for (k, answer) in answers.enumerated() {
                     guard let value = answer.values.first ?? nil else {

@@ -743,7 +743,7 @@ struct DantzigWolfeEngine {
     /// a primal tolerance of 1e-10, re-solved from the optimal basis, what is left is kept as
     /// it is, negative or not, down to −1e-9 (what a partner accepts): the plans then meet the
     /// linking rows as the master's combination does (there, to 4e-11).
-    func finalWeights() -> (weights: [[Int: Double]], objective: Double?) {
+    func finalWeights() -> (weights: [[Int: Double]], objective: Double?, prices: [Double]?) {
         var result = master.solve()
         if result.status == .optimal, (try? master.setPrimalTolerance(Self.polishTolerance)) != nil {
             let polished = master.solve()
@@ -754,13 +754,15 @@ struct DantzigWolfeEngine {
                 result = master.solve()
             }
         }
-        guard result.status == .optimal, phase == 2 else { return ([], nil) }
+        guard result.status == .optimal, phase == 2 else { return ([], nil, nil) }
         var out = Array(repeating: [Int: Double](), count: partners.count)
         for (k, c) in columns.enumerated() {
             let w = result.primal[artificialCount + k]
             if w > 0 || (w < 0 && w >= -1e-9) { out[c.partner][c.proposal.id, default: 0] += w }
         }
-        return (out, result.objective * costUnit)
+        // The linking rows' duals in the chain's sense and units (see RoundResult.linkingPrices).
+        let prices = linkingPrices.projected(result.rowDuals[0..<m].map { $0 * costUnit }).map { sign * $0 + 0 }
+        return (out, result.objective * costUnit, prices)
     }
 
     /// The end of a round that hands over a plan (optimal, or stopped at a limit in phase 2):
@@ -787,7 +789,7 @@ struct DantzigWolfeEngine {
                 inPool = []
             }
         }
-        let (weights, objective) = finalWeights()
+        let (weights, objective, prices) = finalWeights()
         var result = finish(status, message: message)
         if let objective {
             result.objective = sign * objective + contract.objectiveConstant
@@ -799,6 +801,7 @@ struct DantzigWolfeEngine {
                     + "the master's objective met the bound only within CLP's feasibility tolerance, the result is not proven"
             }
         }
+        if result.status == .optimal { result.linkingPrices = prices }
         return (result, weights)
     }
 

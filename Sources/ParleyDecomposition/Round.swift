@@ -88,6 +88,14 @@ public struct RoundResult: Sendable {
     /// round, and after a DW round stopped at a limit in phase 2 (the master's combination, with
     /// the round's gap).
     public var plansDelivered = false
+    /// The linking rows' prices at the end (contract order, in the chain's objective units per
+    /// unit of the row): how fast the chain's optimal objective moves as the row's bounds are
+    /// raised, a shadow price. A cost-minimising chain's binding capacity (≤) row has a price
+    /// ≤ 0: one more unit of capacity lowers the cost by |price|. Set for an optimal DW round
+    /// (the final master's duals) and a converged ADMM round (its last prices y = ρ·w, exact to
+    /// the round's tolerances); nil otherwise. Where the chain's duals are not unique these are
+    /// one valid set.
+    public var linkingPrices: [Double]?
     public var history: [IterationRecord]
 }
 

@@ -20,7 +20,8 @@ struct Round: AsyncParsableCommand {
             discussion: """
                 With --local every partner's private model is loaded into this process from \
                 <chain dir>/partners/<name>/ (as written by `parley split`). Writes RUN/convergence.jsonl, \
-                RUN/summary.json and RUN/plans/<partner>.csv. Exit status: 0 optimal (DW) or converged \
+                RUN/summary.json, RUN/linking.csv (each linking row's activity and price) and \
+                RUN/plans/<partner>.csv. Exit status: 0 optimal (DW) or converged \
                 (ADMM); 2 infeasible or unbounded; 3 stopped at a limit or a partner failed; 1 bad input.
                 """
         )
@@ -204,9 +205,11 @@ struct Round: AsyncParsableCommand {
         print("iterations  \(result.iterations) in \(String(format: "%.3f", result.seconds)) s")
         let planned = result.plansDelivered
         if local {
-            print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? ", \(out)/plans/" : ""))
+            print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? ", \(out)/linking.csv, \(out)/plans/" : ""))
         } else {
-            print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? "; each partner wrote its own plan" : ""))
+            print(
+                "written     \(out)/convergence.jsonl, \(out)/summary.json"
+                    + (planned ? ", \(out)/linking.csv; each partner wrote its own plan" : ""))
         }
         switch result.status {
         case .optimal, .converged: return

@@ -66,6 +66,26 @@ import Testing
         }
         #expect(program.maximumViolation(x) <= 1e-6 * 1e4)
         #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * reference)
+
+        // linking.csv: every linking row, its activity under those plans and the round's price.
+        let table = try String(contentsOfFile: "\(work)/run/linking.csv", encoding: .utf8).split(separator: "\n")
+        #expect(table.first == "row,lower,upper,activity,price")
+        let prices = try #require(result.linkingPrices)
+        let rowIndex = program.rowIndexByName()
+        let activities = program.matrix.multiply(x)
+        #expect(table.count == split.contract.linkingRows.count + 1)
+        for (i, (line, row)) in zip(table.dropFirst(), split.contract.linkingRows).enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            #expect(fields.count == 5 && fields[0] == row.name)
+            let r = try #require(rowIndex[row.name])
+            let activity = activities[r]
+            #expect(abs(Double(fields[3])! - activity) <= 1e-6 * max(1, abs(activity)), "\(row.name)")
+            #expect(Double(fields[4]) == prices[i])
+            // A price only where the row binds (complementary slackness).
+            if prices[i] != 0 {
+                #expect(abs(activity - (prices[i] < 0 ? row.upper : row.lower)) <= 1e-6 * max(1, abs(activity)), "\(row.name)")
+            }
+        }
         // No temporary files left behind by the atomic writes.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(work)/run/plans").filter { !$0.hasSuffix(".csv") }
         #expect(leftovers.isEmpty)
@@ -110,6 +130,10 @@ import Testing
         round.dantzigWolfe.maximumIterations = 1
         let early = try await round.run()
         #expect(early.status == .iterationLimit && !early.plansDelivered && early.history.last?.phase == 1)
+        #expect(!FileManager.default.fileExists(atPath: "\(work)/early/linking.csv"))
+        // Stopped in phase 2 with a plan: activities, but no prices (not proven).
+        let stopped = try String(contentsOfFile: "\(work)/run/linking.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(!stopped.isEmpty && stopped.allSatisfy { $0.hasSuffix(",") })
         #expect(try summary("\(work)/early")["plans"] as? Bool == false)
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(work)/early/plans").isEmpty)
     }

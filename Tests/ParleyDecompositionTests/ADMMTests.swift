@@ -170,11 +170,16 @@ import Testing
         // the limit. The round says so rather than report a bound.
         #expect(admm.bound == nil && admm.gap == nil)
         #expect(admm.message.hasSuffix("(no bound: firmB's value is unbounded at the final prices)"), "\(admm.message)")
+        // The transfer price (README): SUPPLY at B's marginal cost 4, the slack market at 0.
+        let admmPrices = try #require(admm.linkingPrices)
+        #expect(contract.linkingRows.map(\.name) == ["SUPPLY", "MARKET"])
+        #expect(abs(admmPrices[0] - 4) <= 1e-4 * 4 && admmPrices[1] == 0, "\(admmPrices)")
 
         let dwPartners = try partners()
         let (dw, weights) = try await DantzigWolfe().run(round: "t", contract: contract, partners: dwPartners)
         #expect(dw.status == .optimal, "\(dw.message)")
         #expect(abs(dw.objective ?? .nan) <= 1e-6 * scale)
+        #expect(dw.linkingPrices.map { abs($0[0] - 4) <= 1e-6 * 4 && $0[1] == 0 } == true, "\(dw.linkingPrices ?? [])")
         for (k, partner) in dwPartners.enumerated() {
             _ = try await partner.finish(PlanInstruction(round: "t", kind: .weights(weights[k])))
         }

@@ -30,6 +30,23 @@ import Testing
         let scale = max(1, x.map(abs).max() ?? 1)
         #expect(program.maximumViolation(x) <= 1e-6 * scale, "violation \(program.maximumViolation(x))")
         #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
+        // The linking rows' activities (from the nodes' plan receipts) are those of the joint
+        // plan, and the capacity rows with a price are full.
+        let activities = program.matrix.multiply(x)
+        let rowIndex = program.rowIndexByName()
+        let table = try String(contentsOfFile: "\(run)/linking.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(table.count == federation.contract.linkingRows.count)
+        var priced = 0
+        for line in table {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let activity = activities[try #require(rowIndex[f[0]])]
+            #expect(abs(Double(f[3])! - activity) <= 1e-6 * max(1, activity), "\(f[0])")
+            if let price = Double(f[4]), price != 0 {
+                priced += 1
+                #expect(price < 0 && abs(activity - Double(f[2])!) <= 1e-6 * max(1, activity), "\(line)")
+            }
+        }
+        #expect(priced > 0)
 
         // The coordinator's log has the networked columns.
         let log = try String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8)
