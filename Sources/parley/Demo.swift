@@ -126,6 +126,9 @@ struct Demo: AsyncParsableCommand {
         print("Summary           \(run)/summary.json")
         print("Plot              \(run)/convergence.svg  (parley log plot \(run) --out FILE.svg)")
         print("Plans             \(out)/federation/<partner>/state/plans/<round>.csv (each node wrote its own)")
+        if result.plansDelivered {
+            print("Linking rows      \(run)/linking.csv (each shared row's activity and price)")
+        }
         print("Audit logs        \(out)/federation/<partner>/state/audit.jsonl (every message a node sent)")
         print("Node logs         \(out)/federation/<partner>/node.log")
         switch result.status {
