@@ -224,6 +224,30 @@ public struct NodeService: Service {
         return facts
     }
 
+    /// What `parley node --check` prints once every file has passed: what the node would serve,
+    /// and the warnings it would log.
+    public func checkReport() -> [String] {
+        let tls = tls.current().configuration
+        let program = problem.program
+        var lines = [
+            "ok            \(configuration.party): configuration, contract, model and TLS files",
+            "contract      \(configuration.contract): chain '\(contract.chain)', hash \(contractHash)",
+            "model         \(configuration.model): \(Self.count(program.rowCount, "row")), \(Self.count(program.columnCount, "column"))"
+                + (program.isQuadratic ? ", quadratic costs" : "") + "; in \(problem.linkingRows.count) of the contract's \(contract.linkingRows.count) linking rows",
+            "listen        \(configuration.listen), for \(contract.coordinator.identity) only",
+        ]
+        let validity = Self.validity(of: tls)
+        lines.append("certificate   \(tls.certificatePath): parley:\(configuration.party), valid until \(validity["certificate_valid_until"].map { "\($0)" } ?? "?")")
+        if let crl = tls.revocationListPath {
+            lines.append("crl           \(crl): next update \(validity["crl_next_update"].map { "\($0)" } ?? "?")")
+        }
+        lines.append("state         \(configuration.state)")
+        lines += Self.expiryWarnings(of: tls).map { "warning: \($0)" }
+        return lines
+    }
+
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
     /// How often the node looks at when its certificate and CRL run out.
     static let expiryCheckInterval: Duration = .seconds(6 * 3_600)
 

@@ -15,12 +15,17 @@ struct Node: AsyncParsableCommand {
             variables override it), checks the contract, the private model and the certificates, then \
             listens. Logs JSON lines to standard error; records every message it sends in \
             STATE/audit.jsonl; writes each round's plan to STATE/plans/<round>.csv. SIGTERM or SIGINT: \
-            finish the request in hand, then stop. Exit status 1 when a file is bad at start-up.
+            finish the request in hand, then stop. Exit status 1 when a file is bad at start-up. \
+            With --check it stops after those checks (creating the state directory if missing) and \
+            prints what it would serve, e.g. before a restart or in systemd's ExecStartPre.
             """
     )
 
     @Option(help: "The node's configuration file (node.yaml).")
     var config: String
+
+    @Flag(help: "Check the configuration, contract, model and TLS files as at start-up, say what the node would serve, and exit (0: all good).")
+    var check = false
 
     func run() async throws {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
@@ -32,6 +37,10 @@ struct Node: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["reason": "\(error)"])
             printError("error: \(error)")
             throw ExitCode(1)
+        }
+        if check {
+            for line in service.checkReport() { print(line) }
+            return
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
