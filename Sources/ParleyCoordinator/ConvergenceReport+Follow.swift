@@ -63,6 +63,10 @@ extension ConvergenceReport {
                 if columns == nil { output("no iterations in \(logPath(runDirectory: runDirectory))") }
                 output("")
                 summary.lines.forEach(output)
+                // Written before the summary, so there by now when the round handed out plans.
+                var report = ConvergenceReport(runDirectory: runDirectory, records: [], summary: summary)
+                report.prices = (try? linkingPrices(path: linkingPath(runDirectory: runDirectory))) ?? nil
+                if let line = report.pricesLine { output(line) }
             }
         }
     }

@@ -10,6 +10,9 @@ public struct ConvergenceReport: Sendable {
     public var records: [ConvergenceRecord]
     /// Nil while the round is still running (the summary is written last).
     public var summary: ConvergenceSummary?
+    /// The linking rows' prices from `RUN/linking.csv` (nil before plans are handed out; a nil
+    /// price where the round has none).
+    public var prices: [(row: String, price: Double?)]?
 
     /// A report from parts already read (`load` reads them from the run directory).
     public init(runDirectory: String, records: [ConvergenceRecord], summary: ConvergenceSummary?) {
@@ -44,7 +47,49 @@ public struct ConvergenceReport: Sendable {
         } else {
             summary = nil
         }
-        return ConvergenceReport(runDirectory: runDirectory, records: records, summary: summary)
+        var report = ConvergenceReport(runDirectory: runDirectory, records: records, summary: summary)
+        if finished { report.prices = try linkingPrices(path: linkingPath(runDirectory: runDirectory)) }
+        return report
+    }
+
+    /// `RUN/linking.csv`.
+    public static func linkingPath(runDirectory: String) -> String { "\(runDirectory)/linking.csv" }
+
+    /// Each row's name and price from a `linking.csv` (nil when there is none), naming the file
+    /// and line of anything unreadable. Names are taken whole: the four numeric fields are the last.
+    static func linkingPrices(path: String) throws(ModelFileError) -> [(row: String, price: Double?)]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var rows: [(row: String, price: Double?)] = []
+        for (k, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
+            if k == 0 {
+                guard line == "row,lower,upper,activity,price" else {
+                    throw ModelFileError(file: path, line: 1, message: "not a linking table (header '\(line)')")
+                }
+                continue
+            }
+            var fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count >= 5 else { throw ModelFileError(file: path, line: k + 1, message: "expected 5 fields, found \(fields.count)") }
+            let price = fields.removeLast()
+            fields.removeLast(3)
+            guard price.isEmpty || Double(price) != nil else {
+                throw ModelFileError(file: path, line: k + 1, message: "price '\(price)' is not a number")
+            }
+            rows.append((fields.joined(separator: ","), Double(price)))
+        }
+        return rows
+    }
+
+    /// One line on the linking rows' prices: how many are priced, and the largest.
+    var pricesLine: String? {
+        guard let prices else { return nil }
+        let priced = prices.compactMap { p in p.price.flatMap { $0 != 0 ? (p.row, $0) : nil } }
+        let file = "(\(Self.linkingPath(runDirectory: runDirectory)))"
+        guard prices.contains(where: { $0.price != nil }) else {
+            return "prices      none proven (a round stopped short); the rows' activities are in \(file.dropFirst().dropLast())"
+        }
+        let largest = priced.sorted { abs($0.1) > abs($1.1) }.prefix(3).map { "\($0.0) \(ConvergenceLog.objectiveText($0.1))" }
+        return "prices      \(priced.count) of \(prices.count) linking rows priced"
+            + (largest.isEmpty ? "" : "; largest \(largest.joined(separator: ", "))\(priced.count > 3 ? ", …" : "")") + " \(file)"
     }
 
     /// Fails, naming the path, unless `runDirectory` is a directory holding a convergence log.
@@ -84,6 +129,7 @@ public struct ConvergenceReport: Sendable {
         if let summary {
             lines.append("")
             lines += summary.lines
+            if let pricesLine { lines.append(pricesLine) }
         }
         return lines
     }

@@ -41,6 +41,20 @@ import Testing
         #expect(rest.contains("gap         " + String(format: "%.2e", run.result.gap!)))
         #expect(rest.contains("iterations  \(run.result.iterations) in " + String(format: "%.3f", run.result.seconds) + " s"))
         #expect(rest.contains("partners    p01, p02, p03"))
+        // Then the linking rows' prices, as linking.csv has them.
+        let prices = try #require(run.result.linkingPrices)
+        #expect(report.prices?.map(\.price) == prices)
+        let priced = prices.filter { $0 != 0 }.count
+        #expect(priced > 0)
+        #expect(rest.last?.hasPrefix("prices      \(priced) of \(prices.count) linking rows priced; largest ") == true, "\(rest.last ?? "")")
+        #expect(rest.last?.hasSuffix(" (\(run.runDirectory)/linking.csv)") == true)
+
+        // A linking table that is not one is named by file and line.
+        let path = ConvergenceReport.linkingPath(runDirectory: run.runDirectory)
+        try "row,lower,upper,activity,price\nR1,,4,4,-2\nR2,,4,3,cheap\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ModelFileError(file: path, line: 3, message: "price 'cheap' is not a number")) {
+            try ConvergenceReport.load(runDirectory: run.runDirectory)
+        }
     }
 
     @Test func admmRunHasResidualColumns() async throws {
