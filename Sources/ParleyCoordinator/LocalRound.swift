@@ -49,6 +49,9 @@ public struct LocalRound: Sendable {
             guard let local = partner as? LocalPartner, let plan = await local.plan() else { return }
             let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
             try AtomicFile.write(text, to: "\(outputDirectory)/plans/\(local.name).csv")
+            if let table = await local.linkingTable() {
+                try AtomicFile.write(table, to: "\(outputDirectory)/plans/\(local.name).linking.csv")
+            }
         }
     }
 }

@@ -108,11 +108,14 @@ struct RoundRunner: Sendable {
         log.sync()
         var linkingActivity: [Double]? = nil
         if let instruction {
+            // Each partner hears the final prices of its own linking rows only, as in every request.
+            let prices = result.linkingPrices
             do {
                 let receipts = try await withThrowingTaskGroup(of: (Int, PlanReceipt).self) { group in
                     for (k, partner) in partners.enumerated() {
+                        let own = prices.map { p in partner.linkingRows.map { p[$0] } }
                         group.addTask {
-                            let receipt = try await partner.finish(PlanInstruction(round: round, kind: instruction[k]))
+                            let receipt = try await partner.finish(PlanInstruction(round: round, kind: instruction[k], prices: own))
                             try await filePlan(partner)
                             return (k, receipt)
                         }

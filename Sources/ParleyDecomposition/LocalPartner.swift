@@ -36,6 +36,8 @@ public actor LocalPartner: Partner {
     /// iterations behind the partners, and acceleration looks back at most ~10).
     static let admmHistory = 32
     private var finalPlan: [Double]?
+    /// The final instruction's prices of this partner's linking rows, if it carried any.
+    private var finalPrices: [Double]?
     /// Whether the private model has any plan, once `privateModelFeasible` has asked CLP.
     private var feasibleModel: Bool?
     private let settings: SolverSettings
@@ -492,9 +494,37 @@ public actor LocalPartner: Partner {
     // MARK: Plan
 
     public func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt {
+        if let prices = instruction.prices {
+            guard prices.count == problem.linkingRows.count else {
+                throw PartnerError(
+                    partner: name, kind: .badRequest,
+                    message: "the final instruction has \(prices.count) prices for the partner's \(problem.linkingRows.count) linking rows")
+            }
+            if let k = prices.firstIndex(where: { !$0.isFinite }) {
+                throw PartnerError(partner: name, kind: .badRequest, message: "the final price of \(problem.linkingRowNames[k]) is \(prices[k])")
+            }
+        }
         let x = try formPlan(instruction)
         finalPlan = x
+        finalPrices = instruction.prices
         return PlanReceipt(cost: sign * problem.program.objectiveValue(x), usage: problem.linking.multiply(x))
+    }
+
+    /// `linkingRowsAtTheEnd` as the CSV a partner keeps beside its plan (`row,usage,price`; an
+    /// empty price when the round proved none).
+    public func linkingTable() -> String? {
+        guard let rows = linkingRowsAtTheEnd() else { return nil }
+        return "row,usage,price\n" + rows.map { "\($0.row),\($0.usage),\($0.price.map { "\($0)" } ?? "")\n" }.joined()
+    }
+
+    /// This partner's linking rows under its final plan: each row's name, the plan's usage of it
+    /// and the round's final price (nil when the round proved none), in the chain's objective
+    /// units per unit of usage. Usage × price is what the plan's use of the row is worth at the
+    /// negotiated prices. Nil before the final instruction.
+    public func linkingRowsAtTheEnd() -> [(row: String, usage: Double, price: Double?)]? {
+        guard let finalPlan else { return nil }
+        let usage = problem.linking.multiply(finalPlan)
+        return problem.linkingRowNames.indices.map { k in (problem.linkingRowNames[k], usage[k], finalPrices?[k]) }
     }
 
     /// The plan `instruction` forms from this partner's own proposals (or last ADMM iterate),

@@ -142,10 +142,15 @@ public struct PlanInstruction: Sendable, Equatable {
 
     public var round: String
     public var kind: Kind
+    /// The round's final prices of the linking rows this partner takes part in (in the order of
+    /// its pricing requests; see `RoundResult.linkingPrices`), or nil when the round proved none.
+    /// They are the rates at which the partner's use of each row is valued in the joint plan.
+    public var prices: [Double]?
 
-    public init(round: String, kind: Kind) {
+    public init(round: String, kind: Kind, prices: [Double]? = nil) {
         self.round = round
         self.kind = kind
+        self.prices = prices
     }
 }
 

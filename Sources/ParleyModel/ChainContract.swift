@@ -145,6 +145,8 @@ public struct PartnerProblem: Sendable {
     public var program: LinearProgram
     /// Indices into the contract's `linkingRows` this partner takes part in, ascending.
     public var linkingRows: [Int]
+    /// Those rows' names (public, from the contract), in the same order.
+    public var linkingRowNames: [String]
     /// Its coefficients in those rows: row k of this matrix is linking row `linkingRows[k]`,
     /// columns are the private model's columns.
     public var linking: SparseMatrix
@@ -173,6 +175,7 @@ public struct PartnerProblem: Sendable {
         self.name = partner
         self.program = program
         self.linkingRows = rows
+        self.linkingRowNames = rows.map { contract.linkingRows[$0].name }
         self.linking = SparseMatrix(rowCount: rows.count, columnCount: program.columnCount, triplets: triplets)
     }
 }

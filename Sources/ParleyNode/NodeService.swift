@@ -348,6 +348,10 @@ public struct NodeService: Service {
         guard let plan = await partner.plan() else { throw NodeError("no plan after the final instruction") }
         let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
         let path = "\(configuration.state)/plans/\(round).csv"
+        // The rows' prices first: once the plan is there, a replayed instruction is answered from it.
+        if let table = await partner.linkingTable() {
+            try AtomicFile.write(table, to: "\(configuration.state)/plans/\(round).linking.csv", permissions: 0o600)
+        }
         try AtomicFile.write(text, to: path, permissions: 0o600)
         return path
     }

@@ -56,15 +56,15 @@ extension WireADMMResponse {
 extension WirePlanInstruction {
     public init(_ instruction: PlanInstruction) {
         switch instruction.kind {
-        case .weights(let weights): self.init(round: instruction.round, kind: .weights(weights))
-        case .lastIterate: self.init(round: instruction.round, kind: .lastIterate)
+        case .weights(let weights): self.init(round: instruction.round, kind: .weights(weights), prices: instruction.prices)
+        case .lastIterate: self.init(round: instruction.round, kind: .lastIterate, prices: instruction.prices)
         }
     }
 
     public var partnerInstruction: PlanInstruction {
         switch kind {
-        case .weights(let weights): PlanInstruction(round: round, kind: .weights(weights))
-        case .lastIterate: PlanInstruction(round: round, kind: .lastIterate)
+        case .weights(let weights): PlanInstruction(round: round, kind: .weights(weights), prices: prices)
+        case .lastIterate: PlanInstruction(round: round, kind: .lastIterate, prices: prices)
         }
     }
 }

@@ -67,6 +67,12 @@ extension WireMessage {
             case .lastIterate:
                 writer.write(UInt8(1))
             }
+            if let prices = instruction.prices {
+                writer.write(UInt8(1))
+                writer.write(prices)
+            } else {
+                writer.write(UInt8(0))
+            }
         case .planReceipt(let receipt):
             writer.write(receipt.cost)
             writer.write(receipt.usage)
@@ -165,6 +171,7 @@ extension WireMessage {
         case .planInstruction:
             let round = try reader.readString("planInstruction.round")
             let tag = try reader.readUInt8("planInstruction.kind")
+            let kind: WirePlanInstruction.Kind
             switch tag {
             case 0:
                 let count = try reader.readCount("planInstruction.weights", minimumElementSize: 16)
@@ -177,12 +184,16 @@ extension WireMessage {
                         throw .duplicateID(field: "planInstruction.weights", id: id)
                     }
                 }
-                message = .planInstruction(WirePlanInstruction(round: round, kind: .weights(weights)))
+                kind = .weights(weights)
             case 1:
-                message = .planInstruction(WirePlanInstruction(round: round, kind: .lastIterate))
+                kind = .lastIterate
             default:
                 throw .invalidTag(field: "planInstruction.kind", value: tag)
             }
+            let priced = try reader.readUInt8("planInstruction.hasPrices")
+            guard priced <= 1 else { throw .invalidTag(field: "planInstruction.hasPrices", value: priced) }
+            let prices = priced == 1 ? try reader.readDoubles("planInstruction.prices") : nil
+            message = .planInstruction(WirePlanInstruction(round: round, kind: kind, prices: prices))
         case .planReceipt:
             let cost = try reader.readDouble("planReceipt.cost")
             let usage = try reader.readDoubles("planReceipt.usage")

@@ -9,9 +9,13 @@ public struct WirePlanInstruction: Sendable, Equatable {
 
     public var round: String
     public var kind: Kind
+    /// The final prices of the linking rows the partner takes part in (in the order of its
+    /// pricing requests), or nil when the round proved none.
+    public var prices: [Double]?
 
-    public init(round: String, kind: Kind) {
+    public init(round: String, kind: Kind, prices: [Double]? = nil) {
         self.round = round
         self.kind = kind
+        self.prices = prices
     }
 }

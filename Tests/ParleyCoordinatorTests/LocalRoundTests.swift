@@ -86,6 +86,17 @@ import Testing
                 #expect(abs(activity - (prices[i] < 0 ? row.upper : row.lower)) <= 1e-6 * max(1, abs(activity)), "\(row.name)")
             }
         }
+        // Each partner's own rows, usage and price beside its plan: the same prices.
+        let priceOf = Dictionary(uniqueKeysWithValues: zip(split.contract.linkingRows.map(\.name), prices))
+        for party in split.contract.partners {
+            let own = try String(contentsOfFile: "\(work)/run/plans/\(party.name).linking.csv", encoding: .utf8).split(separator: "\n")
+            #expect(own.first == "row,usage,price")
+            #expect(own.count - 1 == split.contract.linkingRows(of: party.name).count)
+            for line in own.dropFirst() {
+                let f = line.split(separator: ",").map(String.init)
+                #expect(Double(f[2]) == priceOf[f[0]], "\(party.name) \(f[0])")
+            }
+        }
         // No temporary files left behind by the atomic writes.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(work)/run/plans").filter { !$0.hasSuffix(".csv") }
         #expect(leftovers.isEmpty)

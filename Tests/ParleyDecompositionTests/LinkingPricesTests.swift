@@ -59,6 +59,28 @@ import Testing
         try checkSubgradients(chain, prices: prices, tolerance: 1e-5)
     }
 
+    /// A final instruction's prices are checked like every request's: one per row the partner
+    /// takes part in, finite.
+    @Test func finalPricesOfTheWrongShapeAreABadRequest() async throws {
+        let chain = try SplitChain("lands3")
+        let (_, weights) = try await DantzigWolfe().run(round: "t", contract: chain.split.contract, partners: chain.partners)
+        let partner = chain.partners[0]
+        let rows = partner.linkingRows.count
+        await #expect(throws: PartnerError(
+            partner: partner.name, kind: .badRequest,
+            message: "the final instruction has \(rows + 1) prices for the partner's \(rows) linking rows")
+        ) {
+            try await partner.finish(PlanInstruction(round: "t", kind: .weights(weights[0]), prices: Array(repeating: 1, count: rows + 1)))
+        }
+        var prices = Array(repeating: 1.0, count: rows)
+        prices[0] = .nan
+        let name = chain.split.contract.linkingRows[partner.linkingRows[0]].name
+        await #expect(throws: PartnerError(partner: partner.name, kind: .badRequest, message: "the final price of \(name) is nan")) {
+            try await partner.finish(PlanInstruction(round: "t", kind: .weights(weights[0]), prices: prices))
+        }
+        #expect(await partner.linkingRowsAtTheEnd() == nil)
+    }
+
     @Test func aRoundStoppedShortReportsNoPrices() async throws {
         let chain = try SplitChain("lands3")
         var settings = DantzigWolfeSettings()

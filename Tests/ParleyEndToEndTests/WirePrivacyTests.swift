@@ -58,8 +58,10 @@ import Testing
         let round = "privacy-test-round"
         let (result, weights) = try await DantzigWolfe().run(round: round, contract: contract, partners: partners)
         #expect(result.status == .optimal, "\(result.message)")
+        let prices = try #require(result.linkingPrices)
         for (k, partner) in partners.enumerated() {
-            _ = try await partner.finish(PlanInstruction(round: round, kind: .weights(weights[k])))
+            let own = partner.linkingRows.map { prices[$0] }
+            _ = try await partner.finish(PlanInstruction(round: round, kind: .weights(weights[k]), prices: own))
         }
         for partner in partners { await (partner.inner as! RemotePartner).close() }
 
@@ -89,6 +91,15 @@ import Testing
             }
             let receipts = partner.receiptLog
             #expect(receipts.count == 1 && receipts[0].1.usage.count == own.count)
+            // The final prices it received are its own rows' too, and it keeps them beside its
+            // plan with its usage of each row (the usage its receipt reported).
+            #expect(receipts[0].0.prices == own.map { prices[$0] })
+            let kept = try String(contentsOfFile: "\(federation.directory)/\(partner.name)/state/plans/\(round).linking.csv", encoding: .utf8)
+                .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            #expect(kept.first == ["row", "usage", "price"])
+            #expect(kept.dropFirst().map { $0[0] } == own.map { contract.linkingRows[$0].name })
+            #expect(kept.dropFirst().map { Double($0[1])! } == receipts[0].1.usage)
+            #expect(kept.dropFirst().map { Double($0[2])! } == own.map { prices[$0] })
 
             // The node's audit log lists exactly what the coordinator received from it, in order.
             let audit = try String(contentsOfFile: "\(federation.directory)/\(partner.name)/state/audit.jsonl", encoding: .utf8)

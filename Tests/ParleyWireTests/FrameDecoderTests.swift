@@ -155,6 +155,9 @@ import Testing
         #expect(throws: WireError.invalidTag(field: "planInstruction.kind", value: 7)) {
             try Self.decode(Self.rawFrame(type: 7, body: [0, 0, 0, 0, 7]))
         }
+        #expect(throws: WireError.invalidTag(field: "planInstruction.hasPrices", value: 2)) {
+            try Self.decode(Self.rawFrame(type: 7, body: [0, 0, 0, 0, 1, 2]))
+        }
         #expect(throws: WireError.invalidTag(field: "pricingResponse.values[] tag", value: 3)) {
             try Self.decode(Self.rawFrame(type: 4, body: [0, 0, 0, 0, 0, 0, 0, 1, 3]))
         }

@@ -34,10 +34,11 @@ enum RandomMessages {
             return .admmResponse(
                 WireADMMResponse(usage: doubles(&g), cost: double(&g), usageChange: double(&g), residualProducts: doubles(&g)))
         case .planInstruction:
-            if Bool.random(using: &g) { return .planInstruction(WirePlanInstruction(round: string(&g), kind: .lastIterate)) }
+            let prices = Bool.random(using: &g) ? doubles(&g) : nil
+            if Bool.random(using: &g) { return .planInstruction(WirePlanInstruction(round: string(&g), kind: .lastIterate, prices: prices)) }
             var weights: [Int: Double] = [:]
             for _ in 0..<Int.random(in: 0...6, using: &g) { weights[int(&g)] = double(&g) }
-            return .planInstruction(WirePlanInstruction(round: string(&g), kind: .weights(weights)))
+            return .planInstruction(WirePlanInstruction(round: string(&g), kind: .weights(weights), prices: prices))
         case .planReceipt:
             return .planReceipt(WirePlanReceipt(cost: double(&g), usage: doubles(&g)))
         case .error:

@@ -43,6 +43,8 @@ enum Samples {
         .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([3: 0.25, -1: 0.75, 9: quietNaNWithPayload]))),
         .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([:]))),
         .planInstruction(WirePlanInstruction(round: "admm", kind: .lastIterate)),
+        .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([4: 1]), prices: [-2.5, 0, -0.0])),
+        .planInstruction(WirePlanInstruction(round: "admm", kind: .lastIterate, prices: [])),
         .planReceipt(WirePlanReceipt(cost: 123.5, usage: [1, -0.0, .nan])),
         .planReceipt(WirePlanReceipt(cost: 0, usage: [])),
         .error(WireErrorMessage(code: WireErrorMessage.infeasible, text: "pricing problem infeasible")),
