@@ -80,7 +80,7 @@ public struct ConvergenceReport: Sendable {
     }
 
     /// One line on the linking rows' prices: how many are priced, and the largest.
-    var pricesLine: String? {
+    public var pricesLine: String? {
         guard let prices else { return nil }
         let priced = prices.compactMap { p in p.price.flatMap { $0 != 0 ? (p.row, $0) : nil } }
         let file = "(\(Self.linkingPath(runDirectory: runDirectory)))"
