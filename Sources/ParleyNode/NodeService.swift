@@ -248,7 +248,7 @@ public struct NodeService: Service {
 
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
-    /// How often the node looks at when its certificate and CRL run out.
+    /// How often the node checks how long its certificate and CRL have left.
     static let expiryCheckInterval: Duration = .seconds(6 * 3_600)
 
     /// The configuration's expiry warnings, with what a node needs to know: no restart.
@@ -348,7 +348,8 @@ public struct NodeService: Service {
         guard let plan = await partner.plan() else { throw NodeError("no plan after the final instruction") }
         let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
         let path = "\(configuration.state)/plans/\(round).csv"
-        // The rows' prices first: once the plan is there, a replayed instruction is answered from it.
+        // Beside the plan, its linking rows' usage and final prices (both written again if the
+        // instruction is replayed).
         if let table = await partner.linkingTable() {
             try AtomicFile.write(table, to: "\(configuration.state)/plans/\(round).linking.csv", permissions: 0o600)
         }

@@ -111,13 +111,14 @@ public final class TLSContext: @unchecked Sendable {
         }
         // The leaf is checked against the CRL; the self-signed root needs none.
         X509_STORE_set_flags(store, UInt(X509_V_FLAG_CRL_CHECK))
-        // With a list out of date every handshake would fail ("CRL has expired"): say so now.
+        // With a list out of date every handshake would fail ("CRL has expired"): say so now. (One
+        // not valid yet, from an operator whose clock is ahead, is kept: it becomes valid.)
         let list = try ConsortiumCertificates.describe(path: path)
-        if let validity = list.validity, let status = list.status, status != .valid {
-            let when = status == .expired ? "past its next update (\(validity.notAfter.formatted(.iso8601)))" : "not valid until \(validity.notBefore.formatted(.iso8601))"
+        if let validity = list.validity, list.status == .expired {
             throw TransportError(
                 .badFile,
-                "\(path): the revocation list is \(when); install the consortium operator's current one (`parley certs update-crl` makes it)")
+                "\(path): the revocation list is past its next update (\(validity.notAfter.formatted(.iso8601))); install the consortium "
+                    + "operator's current one (`parley certs update-crl` makes it)")
         }
     }
 }

@@ -80,7 +80,10 @@ extension ConsortiumCertificates {
         let number = (try currentList(authority).number ?? 0) + 1
         let list = try RevocationList.issue(
             by: authority.certificate, key: authority.key, entries: entries, number: number,
-            period: CertificateValidity(notBefore: date, notAfter: date.addingTimeInterval(revocationListLifetime)))
+            // Back-dated as certificates are, so a party whose clock is a little behind the
+            // operator's does not refuse a list issued a moment ago ("CRL is not yet valid").
+            period: CertificateValidity(
+                notBefore: date.addingTimeInterval(-CertificateValidity.clockSkewAllowance), notAfter: date.addingTimeInterval(revocationListLifetime)))
         try Files.write(RevokedList.text(entries), to: files.revokedListPath, permissions: 0o644)
         try Files.write(try list.pem(), to: files.revocationListPath, permissions: 0o644)
         return number

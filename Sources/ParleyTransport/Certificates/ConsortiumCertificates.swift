@@ -101,7 +101,8 @@ public enum ConsortiumCertificates {
         let now = Date()
         let list = try RevocationList.issue(
             by: certificate, key: key, entries: [], number: 1,
-            period: CertificateValidity(notBefore: now, notAfter: now.addingTimeInterval(revocationListLifetime)))
+            period: CertificateValidity(
+                notBefore: now.addingTimeInterval(-CertificateValidity.clockSkewAllowance), notAfter: now.addingTimeInterval(revocationListLifetime)))
 
         // The key first, never replacing: if another run raced us, it fails here before any
         // certificate of a key it does not hold is written.
