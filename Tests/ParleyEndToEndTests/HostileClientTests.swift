@@ -74,6 +74,8 @@ import Testing
             .pricingRequest(WirePricingRequest(round: "r1", iteration: 5, prices: [Array(repeating: 1e30, count: rows)], costWeight: 1)),
             .admmRequest(WireADMMRequest(round: "r2", iteration: 1, shift: Array(repeating: 1e30, count: rows), rho: 1)),
             .ping(nonce: 77),
+            // Final prices for rows the partner does not have.
+            .planInstruction(WirePlanInstruction(round: "r1", kind: .lastIterate, prices: Array(repeating: 1, count: rows + 2))),
         ])
         #expect(answers[0] == .welcome(WireWelcome(partyName: party.name, contractHash: hash)))
         #expect(answers[1] == .error(WireErrorMessage(code: WireErrorMessage.badRequest, text: "price vector has \(rows + 1) entries, expected \(rows) (one per linking row of this partner)")))
@@ -95,6 +97,8 @@ import Testing
             code: WireErrorMessage.badRequest,
             text: "the shift and rho sent (up to 1e+30 in size) make costs beyond the ±1e+20 its solver can take: the coordinator's numbers are out of scale")))
         #expect(answers[11] == .pong(nonce: 77))
+        #expect(answers[12] == .error(WireErrorMessage(
+            code: WireErrorMessage.badRequest, text: "the final instruction has \(rows + 2) prices for the partner's \(rows) linking rows")))
 
         // A final instruction, then the same one replayed (answered as before, the plan left as
         // it is), then one that would form another plan (refused: a written plan is final).
