@@ -26,6 +26,8 @@ public struct NetworkRound: Sendable {
     /// when it passes are cut and the round ends `time_limit` (nil: none).
     public var timeLimit: Duration? = nil
     public var printer: (@Sendable (String) -> Void)?
+    /// Hears what the round waits for before it can start (a node not reachable yet).
+    public var notice: (@Sendable (String) -> Void)?
     /// Continue a round from its checkpoint (`parley round resume`); the round id is the
     /// checkpoint's.
     public var resume: RoundCheckpoint?
@@ -62,14 +64,16 @@ public struct NetworkRound: Sendable {
         let partners: [RemotePartner]
         let clock = ContinuousClock()
         let start = clock.now
-        // A partner that cannot be reached, refuses us or holds another contract ends the round
-        // before its first iteration with a PartnerError naming it.
+        // A partner that refuses us or holds another contract ends the round before its first
+        // iteration with a PartnerError naming it; one not reachable yet is waited for, as a lost
+        // connection is, up to the reconnect deadline.
+        let notice = notice
         partners = try await withThrowingTaskGroup(of: (Int, RemotePartner).self) { group in
             for (k, party) in contract.partners.enumerated() {
                 group.addTask {
                     let partner = try await RemotePartner.connect(
                         party: party, linkingRows: contract.linkingRows(of: party.name), contract: contract, contractHash: contractHash,
-                        context: context, requestTimeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat)
+                        context: context, requestTimeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat, waiting: notice)
                     return (k, partner)
                 }
             }

@@ -9,8 +9,11 @@ extension RemotePartner {
     ///
     /// A link is broken when a request or a heartbeat ping gets no answer within the request
     /// timeout, or when the connection fails; it is then re-made with backoff and the request in
-    /// hand sent again, for up to the reconnect deadline. What ends a partner at once is a refusal
-    /// (another contract, a wrong identity) or, before the first welcome, any failure to reach it.
+    /// hand sent again, for up to the reconnect deadline. So too before the first welcome, when the
+    /// node cannot be reached yet (connection refused or timed out: a node restarting, or not up
+    /// yet, as the round starts); `waiting` hears of it once. What ends a partner at once is a
+    /// refusal (another contract, a wrong identity, a certificate turned away) or, before the
+    /// first welcome, any other failure to set up the connection.
     struct Link: Sendable {
         let name: String
         let endpoint: String
@@ -25,6 +28,16 @@ extension RemotePartner {
         /// How long the connection may stay idle before a ping checks it (nil: never).
         let heartbeat: Duration?
         let traffic: TrafficTotal
+        /// Told once, before the first welcome, that the node is not reachable yet and is being
+        /// retried.
+        let waiting: (@Sendable (String) -> Void)?
+
+        /// Failures to set up a first connection that are worth retrying: nothing answered at the
+        /// node's address yet. A refused or failed handshake is not one: retrying cannot help.
+        static func mayBeStarting(_ error: any Error) -> Bool {
+            guard let error = error as? TransportError else { return false }
+            return error.kind == .connectionFailed || error.kind == .timedOut
+        }
 
         /// What the link's task waits for: a call's request, or a clock tick to check idleness.
         enum Event: Sendable {
@@ -206,8 +219,9 @@ extension RemotePartner {
                     // Closed by the round (over, or cut at its deadline) while still busy here.
                     await giveUp(PartnerError(partner: name, kind: .solverFailure, message: "connection to \(endpoint) is closed"))
                     return
-                } catch where !welcomedOnce && !(error is NodeBusy) {
-                    // Never reached at all: say so now. (A busy node was reached: retried below.)
+                } catch where !welcomedOnce && !(error is NodeBusy) && !Self.mayBeStarting(error) {
+                    // Reached, but the connection could not be set up: say so now. (A busy node,
+                    // or one not answering yet, is retried below.)
                     await giveUp(RemotePartner.describe(error, partner: name, endpoint: endpoint))
                     return
                 } catch {
@@ -225,6 +239,9 @@ extension RemotePartner {
                         return
                     }
                     let left = reconnect.deadline - (now - since)
+                    if !welcomedOnce && attempt == 0 && !(error is NodeBusy) {
+                        waiting?("\(name) at \(endpoint) is not reachable yet (\(error)); trying again for up to \(reconnect.deadline)")
+                    }
                     try? await Task.sleep(for: min(reconnect.delay(attempt: attempt), left))
                     attempt += 1
                 }

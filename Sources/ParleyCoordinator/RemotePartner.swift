@@ -52,7 +52,7 @@ public final class RemotePartner: Partner, Sendable {
     public static func connect(
         party: ChainContract.Party, linkingRows: [Int], contract: ChainContract, contractHash: String? = nil, context: TLSContext,
         requestTimeout: Duration, reconnect: ReconnectPolicy = ReconnectPolicy(), heartbeat: Duration? = nil,
-        settings: SecureChannelSettings = SecureChannelSettings()
+        settings: SecureChannelSettings = SecureChannelSettings(), waiting: (@Sendable (String) -> Void)? = nil
     ) async throws -> RemotePartner {
         guard let (host, port) = NodeConfiguration.splitEndpoint(party.endpoint) else {
             throw PartnerError(partner: party.name, kind: .badRequest, message: "endpoint '\(party.endpoint)' is not host:port")
@@ -62,7 +62,7 @@ public final class RemotePartner: Partner, Sendable {
         let link = Link(
             name: party.name, endpoint: party.endpoint, host: host, port: port, identity: party.certificateName, context: context,
             settings: settings, hello: .hello(WireHello(partyName: contract.coordinator.name, contractHash: contractHash ?? contract.contentHash)),
-            timeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat, traffic: traffic)
+            timeout: requestTimeout, reconnect: reconnect, heartbeat: heartbeat, traffic: traffic, waiting: waiting)
         // The worker says through `greeting` whether the node welcomed us, then serves requests.
         let (greeting, greeted) = AsyncThrowingStream<Void, any Error>.makeStream()
         let worker = Task { await link.serve(events: stream, greeted: greeted) }

@@ -10,6 +10,20 @@ public enum SecureClient {
     /// With TLS 1.3 the client's handshake ends before the server has judged the client's own
     /// certificate: a refusal shows up on the first `receive()`. Protocols on top should treat
     /// the server's first message as the signal that it accepted this party.
+    /// What a failed connect says, in the system's words ("Connection refused"), rather than
+    /// NIO's nested description of every address it tried.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            let reasons = error.connectionErrors.map { reason($0.error) }
+            if !reasons.isEmpty { return Array(Set(reasons)).sorted().joined(separator: "; ") }
+            if let lookup = error.dnsAError ?? error.dnsAAAAError { return "cannot resolve \(error.host): \(lookup)" }
+            return "no address found for \(error.host)"
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if case ChannelError.connectTimeout(let limit) = error { return "no answer within \(Double(limit.nanoseconds) / 1e9) s" }
+        return "\(error)"
+    }
+
     public static func connect(
         host: String, port: Int, context: TLSContext, policy: PeerPolicy,
         settings: SecureChannelSettings = SecureChannelSettings(),
@@ -31,7 +45,7 @@ public enum SecureClient {
         } catch let error as TransportError {
             throw error
         } catch {
-            throw TransportError(.connectionFailed, "cannot connect to \(host):\(port): \(error)")
+            throw TransportError(.connectionFailed, "cannot connect to \(host):\(port): \(reason(error))")
         }
         do {
             let peer = try await handshake.get()

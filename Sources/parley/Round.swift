@@ -180,6 +180,7 @@ struct Round: AsyncParsableCommand {
                     round.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
                     round.reconnect.deadline = .milliseconds(Int64(partnerDeadline * 1000))
                     round.heartbeat = heartbeat > 0 ? .milliseconds(Int64(heartbeat * 1000)) : nil
+                    round.notice = { printError("waiting: \($0)") }
                     round.timeLimit = maxSeconds.map { .milliseconds(Int64($0 * 1000)) }
                     result = try await round.run()
                 }
@@ -302,6 +303,7 @@ struct Round: AsyncParsableCommand {
                 round.requestTimeout = .milliseconds(Int64(manifest.requestTimeoutSeconds * 1000))
                 round.reconnect.deadline = .milliseconds(Int64(manifest.partnerDeadlineSeconds * 1000))
                 round.heartbeat = manifest.heartbeatSeconds.map { .milliseconds(Int64($0 * 1000)) }
+                round.notice = { printError("waiting: \($0)") }
                 if !quiet {
                     round.printer = { line in
                         print(line)

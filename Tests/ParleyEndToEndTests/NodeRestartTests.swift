@@ -76,3 +76,38 @@ import Glibc
         }
     }
 }
+
+/// A node that is not up yet when the round starts (restarting, or deployed a moment late) is
+/// waited for, as a lost connection is, instead of ending the round before it begins; one that
+/// stays away past the partner deadline ends it naming the partner and why.
+@Suite(.serialized) struct LateNodeTests {
+    @Test func aRoundWaitsForANodeThatIsNotUpYet() async throws {
+        let scratch = try Scratch("late")
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        let late = federation.contract.partners[1]
+        let config = federation.nodeConfigurations.first { $0.party == late.name }!.path
+        let pid = try #require(nodes.processIdentifiers[late.name])
+        kill(pid, SIGKILL)
+        try await Task.sleep(for: .milliseconds(200))
+
+        // Away for good: the round ends after the deadline, naming the node and the reason.
+        let away = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run-away") + ["--partner-deadline", "1"])
+        #expect(away.status == 3)
+        #expect(away.output.contains("waiting: \(late.name) at \(late.endpoint) is not reachable yet (cannot connect to \(late.endpoint): Connection refused); trying again for up to 1.0 seconds"), "\(away.output)")
+        #expect(away.output.contains("partner '\(late.name)': unreachable at \(late.endpoint) for 1.0 seconds: cannot connect to \(late.endpoint): Connection refused"), "\(away.output)")
+
+        // Started a second after the round: the round waits for it and ends optimal.
+        let log = "\(scratch.path)/coordinator.log"
+        let coordinator = try launchParley(roundArguments(federation, method: "dw", out: "\(scratch.path)/run") + ["--partner-deadline", "60"], log: log)
+        try await Task.sleep(for: .seconds(1))
+        let restarted = try launchParley(["node", "--config", config])
+        defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
+        try await waitForExit(coordinator, seconds: 60)
+        if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(coordinator.terminationStatus == 0, "\(output)")
+        #expect(output.contains("waiting: \(late.name) at \(late.endpoint) is not reachable yet"))
+        #expect(try readSummary("\(scratch.path)/run")["status"] as? String == "optimal")
+    }
+}
