@@ -86,15 +86,20 @@ func readSummary(_ run: String) throws -> [String: Any] {
     return try JSONSerialization.jsonObject(with: data) as! [String: Any]
 }
 
-/// Splits a block instance with `parley split`, sets up a local federation for it and starts its
-/// nodes (waiting until they listen).
-func startFederation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, RunningNodes) {
+/// Splits a block instance with `parley split` and sets up a local federation for it (CA,
+/// certificates, node.yaml files), without starting any node.
+func prepareFederation(_ instance: String, scratch: Scratch) async throws -> LocalFederation {
     let chain = "\(scratch.path)/chain"
     let split = try await ParleyBinary.run([
         "split", Fixtures.path("blocks/\(instance).mps"), "--dec", Fixtures.path("blocks/\(instance).dec"), "--out", chain,
     ])
     guard split.status == 0 else { throw FederationSetupError(message: "parley split failed: \(split.output)") }
-    let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+    return try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+}
+
+/// `prepareFederation`, then its nodes started (waiting until they listen).
+func startFederation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, RunningNodes) {
+    let federation = try await prepareFederation(instance, scratch: scratch)
     let nodes = try federation.startNodes(executable: ParleyBinary.path)
     let late = await offThePool { nodes.waitUntilListening() }
     guard late.isEmpty else { throw FederationSetupError(message: "nodes not listening: \(late)") }

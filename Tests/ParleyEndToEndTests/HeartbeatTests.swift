@@ -48,12 +48,7 @@ import Testing
     /// finds it within about interval + timeout and connects anew.
     @Test func aSilentPeerIsFoundWithinIntervalPlusTimeout() async throws {
         let scratch = try Scratch("heartbeat-silent")
-        let chain = "\(scratch.path)/chain"
-        let split = try await ParleyBinary.run([
-            "split", Fixtures.path("blocks/lands3.mps"), "--dec", Fixtures.path("blocks/lands3.dec"), "--out", chain,
-        ])
-        #expect(split.status == 0, "\(split.output)")
-        let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+        let federation = try await prepareFederation("lands3", scratch: scratch)
         let contract = federation.contract
         let party = contract.partners[0]
         let (host, port) = try #require(NodeConfiguration.splitEndpoint(party.endpoint))

@@ -8,12 +8,7 @@ import Testing
 @Suite struct NodeCheckTests {
     @Test func aGoodNodeSaysWhatItWouldServeAndABadOneWhyNot() async throws {
         let scratch = try Scratch("check")
-        let chain = "\(scratch.path)/chain"
-        let split = try await ParleyBinary.run([
-            "split", Fixtures.path("blocks/lands3.mps"), "--dec", Fixtures.path("blocks/lands3.dec"), "--out", chain,
-        ])
-        #expect(split.status == 0, "\(split.output)")
-        let federation = try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+        let federation = try await prepareFederation("lands3", scratch: scratch)
         let (party, config) = try #require(federation.nodeConfigurations.first)
         let contract = federation.contract
 
