@@ -20,10 +20,18 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var key: String
     public var certificateAuthority: String
     public var revocationList: String?
+    /// Days a round's stored proposals (its private plans) are kept after its last request; 0
+    /// keeps them for ever. Plans and the audit log are never removed.
+    public var retentionDays: Int
+
+    /// Thirty days: long enough to resume a round the coordinator lost, or to answer a replayed
+    /// final instruction, and no private plan lies on disk for ever.
+    public static let defaultRetentionDays = 30
 
     public init(
         party: String, listen: String, contract: String, model: String, interface: [String]? = nil, state: String,
-        certificate: String, key: String, certificateAuthority: String, revocationList: String? = nil
+        certificate: String, key: String, certificateAuthority: String, revocationList: String? = nil,
+        retentionDays: Int = NodeConfiguration.defaultRetentionDays
     ) {
         self.party = party
         self.listen = listen
@@ -35,6 +43,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.key = key
         self.certificateAuthority = certificateAuthority
         self.revocationList = revocationList
+        self.retentionDays = retentionDays
     }
 
     /// Each key with the environment variable that overrides it.
@@ -42,6 +51,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         ("party", "PARLEY_PARTY"), ("listen", "PARLEY_LISTEN"), ("contract", "PARLEY_CONTRACT"), ("model", "PARLEY_MODEL"),
         ("interface", "PARLEY_INTERFACE"), ("state", "PARLEY_STATE"), ("tls.certificate", "PARLEY_TLS_CERTIFICATE"),
         ("tls.key", "PARLEY_TLS_KEY"), ("tls.ca", "PARLEY_TLS_CA"), ("tls.crl", "PARLEY_TLS_CRL"),
+        ("retention_days", "PARLEY_RETENTION_DAYS"),
     ]
 
     /// Reads `path` and applies `environment` overrides; errors name the file, line and key (or
@@ -60,9 +70,13 @@ public struct NodeConfiguration: Sendable, Equatable {
         var interfaceList: [String]?
         if let root = try fields.root(text), !YAMLFields.isNull(root) {
             let entries = try fields.mapping(
-                root, "", allowed: ["party", "listen", "contract", "model", "interface", "state", "tls"])
+                root, "", allowed: ["party", "listen", "contract", "model", "interface", "state", "tls", "retention_days"])
             for key in ["party", "listen", "contract", "model", "state"] {
                 if let node = entries[key] { values[key] = (try fields.string(node, key), node) }
+            }
+            if let node = entries["retention_days"] {
+                let days = try fields.number(node, "retention_days")
+                values["retention_days"] = (days == days.rounded() && abs(days) < 1e9 ? "\(Int(days))" : "\(days)", node)
             }
             if let node = entries["interface"] {
                 interfaceList = try fields.sequence(node, "interface").map { item throws(ModelFileError) in
@@ -111,6 +125,14 @@ public struct NodeConfiguration: Sendable, Equatable {
         guard Self.splitEndpoint(listen) != nil else {
             throw fields.fail(values["listen"]?.node, source("listen"), "'\(listen)' must be host:port with a port from 1 to 65535")
         }
+        var retentionDays = defaultRetentionDays
+        if let entry = values["retention_days"] {
+            guard let days = Int(entry.value), days >= 0 else {
+                throw fields.fail(
+                    entry.node, source("retention_days"), "'\(entry.value)' must be a whole number of days, 0 or more (0 keeps proposals for ever)")
+            }
+            retentionDays = days
+        }
         if let list = interfaceList, list.contains(where: \.isEmpty) || Set(list).count != list.count {
             throw ModelFileError(file: file, line: nil, message: "\(source("interface")): names must be non-empty and distinct")
         }
@@ -119,7 +141,7 @@ public struct NodeConfiguration: Sendable, Equatable {
             interface: interfaceList, state: resolve(try required("state")),
             certificate: resolve(try required("tls.certificate")), key: resolve(try required("tls.key")),
             certificateAuthority: resolve(try required("tls.ca")),
-            revocationList: values["tls.crl"].map { resolve($0.value) })
+            revocationList: values["tls.crl"].map { resolve($0.value) }, retentionDays: retentionDays)
     }
 
     /// `host:port` → (host, port), with IPv6 hosts in brackets (`[::1]:7401`); nil if malformed.

@@ -93,7 +93,8 @@ public struct NodeService: Service {
         try AtomicFile.createDirectory("\(configuration.state)/plans")
         try AtomicFile.createDirectory("\(configuration.state)/rounds")
         self.audit = try AuditLog(path: "\(configuration.state)/audit.jsonl")
-        self.state = NodeState(problem: problem, sense: contract.sense, stateDirectory: configuration.state)
+        self.state = NodeState(
+            problem: problem, sense: contract.sense, stateDirectory: configuration.state, retentionDays: configuration.retentionDays)
     }
 
     public func run() async throws {
@@ -111,6 +112,7 @@ public struct NodeService: Service {
         let logger = self.logger
         let state = self.state
         let tls = self.tls
+        await removeIdleRounds()
         // A node runs for months: it says ahead of time, in its log, when its TLS files run out.
         let watch = Task {
             while !Task.isCancelled {
@@ -152,6 +154,7 @@ public struct NodeService: Service {
             }
             return
         }
+        await removeIdleRounds()
         do {
             try await connection.withSession { session in
                 guard try await greet(session) else { return }
@@ -211,6 +214,15 @@ public struct NodeService: Service {
         await state.release(ticket)
     }
 
+    /// Removes the stored proposals of rounds idle past `retention_days`, saying which.
+    private func removeIdleRounds() async {
+        let removed = await state.removeIdleRounds()
+        guard !removed.isEmpty else { return }
+        logger.info(
+            "removed the stored proposals of rounds idle for more than \(configuration.retentionDays) days",
+            metadata: ["rounds": "\(removed.joined(separator: ", "))"])
+    }
+
     /// When the node's certificate and CRL run out, for its log lines: a long-running node needs a
     /// new CRL before the old one's next update (after it, every handshake fails) and a renewed
     /// certificate before it expires; both are taken from the files without a restart.
@@ -241,7 +253,10 @@ public struct NodeService: Service {
         if let crl = tls.revocationListPath {
             lines.append("crl           \(crl): next update \(validity["crl_next_update"].map { "\($0)" } ?? "?")")
         }
-        lines.append("state         \(configuration.state)")
+        let retention = configuration.retentionDays
+        lines.append(
+            "state         \(configuration.state); "
+                + (retention == 0 ? "round proposals kept for ever" : "round proposals removed after \(Self.count(retention, "day")) idle"))
         lines += Self.expiryWarnings(of: tls).map { "warning: \($0)" }
         return lines
     }

@@ -17,10 +17,19 @@ actor NodeState {
     private(set) var isShuttingDown = false
     private var current: (round: String, partner: LocalPartner, store: ProposalStore)?
 
-    init(problem: PartnerProblem, sense: ObjectiveSense, stateDirectory: String) {
+    private let retentionDays: Int
+
+    init(problem: PartnerProblem, sense: ObjectiveSense, stateDirectory: String, retentionDays: Int = 0) {
         self.problem = problem
         self.sense = sense
         self.stateDirectory = stateDirectory
+        self.retentionDays = retentionDays
+    }
+
+    /// Removes the proposals of rounds idle past the retention period (never the round in
+    /// progress); the round ids removed.
+    func removeIdleRounds() -> [String] {
+        ProposalStore.removeRounds(in: "\(stateDirectory)/rounds", idleLongerThan: retentionDays, except: current?.round)
     }
 
     /// Takes the node for `connection`; nil if another connection has it or the node is stopping.

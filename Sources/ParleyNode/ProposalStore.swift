@@ -36,6 +36,26 @@ final class ProposalStore: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
+    /// Removes the stored proposals of rounds idle (the file unchanged) for more than `days`
+    /// days, except the round `keep`; returns the round ids removed, sorted. `days` 0 removes
+    /// nothing. What the files hold are the partner's private plans, needed only to form a
+    /// round's plan or to resume it; the plans themselves and the audit log stay.
+    static func removeRounds(in directory: String, idleLongerThan days: Int, except keep: String?, now: Date = Date()) -> [String] {
+        guard days > 0, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        let limit = now.addingTimeInterval(-Double(days) * 86_400)
+        var removed: [String] = []
+        for name in names where name.hasSuffix(".proposals") {
+            let round = String(name.dropLast(".proposals".count))
+            let path = "\(directory)/\(name)"
+            guard round != keep,
+                let changed = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                changed < limit, unlink(path) == 0
+            else { continue }
+            removed.append(round)
+        }
+        return removed.sorted()
+    }
+
     /// The proposals in the file at `path` (none if it does not exist); a torn last record, left
     /// by a crash in the middle of an append, is ignored.
     static func load(path: String) throws -> [(id: Int, isRay: Bool, x: [Double])] {

@@ -27,4 +27,23 @@ import Testing
         #expect(steps[1].usage == [3, 4] && steps[1].residual == [0.5, -0.5] && steps[1].x == [8, 7])
         #expect(try ProposalStore.load(path: path).isEmpty, "ADMM steps are not proposals")
     }
+
+    /// Rounds idle past the retention period lose their stored proposals (the private plans),
+    /// the round in progress never does, and 0 days keeps everything.
+    @Test func roundsIdlePastTheRetentionPeriodAreRemoved() throws {
+        let scratch = try Scratch("retention")
+        let directory = scratch.path
+        let now = Date()
+        for (round, age) in [("old", 40.0), ("older-in-progress", 50.0), ("recent", 10.0)] {
+            let path = "\(directory)/\(round).proposals"
+            #expect(FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3])))
+            try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-age * 86_400)], ofItemAtPath: path)
+        }
+        #expect(FileManager.default.createFile(atPath: "\(directory)/notes.txt", contents: Data()))
+        #expect(ProposalStore.removeRounds(in: directory, idleLongerThan: 0, except: nil, now: now).isEmpty)
+        #expect(ProposalStore.removeRounds(in: directory, idleLongerThan: 30, except: "older-in-progress", now: now) == ["old"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(left == ["notes.txt", "older-in-progress.proposals", "recent.proposals"])
+        #expect(ProposalStore.removeRounds(in: directory, idleLongerThan: 5, except: nil, now: now) == ["older-in-progress", "recent"])
+    }
 }

@@ -48,6 +48,27 @@ import Testing
         }
     }
 
+    /// How long a round's private proposals stay on disk: 30 days unless set; 0 keeps them.
+    @Test func retentionDaysAreAWholeNumberOfDays() throws {
+        #expect(try NodeConfiguration.parse(yaml: complete, file: "node.yaml").retentionDays == 30)
+        #expect(try NodeConfiguration.parse(yaml: complete + "\nretention_days: 7\n", file: "node.yaml").retentionDays == 7)
+        #expect(try NodeConfiguration.parse(yaml: complete + "\nretention_days: 0\n", file: "node.yaml").retentionDays == 0)
+        let overridden = try NodeConfiguration.parse(
+            yaml: complete + "\nretention_days: 7\n", file: "node.yaml", environment: ["PARLEY_RETENTION_DAYS": "90"])
+        #expect(overridden.retentionDays == 90)
+        #expect(throws: ModelFileError(
+            file: "node.yaml", line: 10, message: "retention_days: '2.5' must be a whole number of days, 0 or more (0 keeps proposals for ever)")
+        ) {
+            _ = try NodeConfiguration.parse(yaml: complete + "\nretention_days: 2.5\n", file: "node.yaml")
+        }
+        #expect(throws: ModelFileError(
+            file: "node.yaml", line: nil,
+            message: "PARLEY_RETENTION_DAYS (environment): '-1' must be a whole number of days, 0 or more (0 keeps proposals for ever)")
+        ) {
+            _ = try NodeConfiguration.parse(yaml: complete, file: "node.yaml", environment: ["PARLEY_RETENTION_DAYS": "-1"])
+        }
+    }
+
     @Test func unknownKeyIsRefused() {
         #expect {
             _ = try NodeConfiguration.parse(yaml: complete + "\nlisten_port: 7\n", file: "node.yaml")
