@@ -32,12 +32,10 @@ extension RemotePartner {
         /// retried.
         let waiting: (@Sendable (String) -> Void)?
 
-        /// Failures to set up a first connection that are worth retrying: nothing answered at the
-        /// node's address yet. A refused or failed handshake is not one: retrying cannot help.
-        static func mayBeStarting(_ error: any Error) -> Bool {
-            guard let error = error as? TransportError else { return false }
-            return error.kind == .connectionFailed || error.kind == .timedOut
-        }
+        /// Failures to set up a first connection that are worth retrying: the node's address
+        /// refused the connection or did not answer (a node restarting, or not up yet). A refused
+        /// or failed handshake, or a node that hangs up on the hello, is not one.
+        static func mayBeStarting(_ error: any Error) -> Bool { error is NotReachable }
 
         /// What the link's task waits for: a call's request, or a clock tick to check idleness.
         enum Event: Sendable {
@@ -147,8 +145,13 @@ extension RemotePartner {
                         attemptSettings.connectTimeout = min(settings.connectTimeout, left)
                         attemptSettings.handshakeTimeout = min(settings.handshakeTimeout, left)
                     }
-                    let connection = try await SecureClient.connect(
-                        host: host, port: port, context: context, policy: .party(identity), settings: attemptSettings)
+                    let connection: SecureConnection
+                    do {
+                        connection = try await SecureClient.connect(
+                            host: host, port: port, context: context, policy: .party(identity), settings: attemptSettings)
+                    } catch let error as TransportError where error.kind == .connectionFailed || error.kind == .timedOut {
+                        throw NotReachable(error: error)
+                    }
                     traffic.add(connection.traffic)
                     try await connection.withSession { session in
                         try await session.send(hello)
@@ -273,6 +276,13 @@ extension RemotePartner {
             }
         }
     }
+}
+
+/// No connection to the node's address (refused, or no answer in time), as opposed to one the
+/// node set up and then turned down.
+struct NotReachable: Error, CustomStringConvertible {
+    var error: TransportError
+    var description: String { error.message }
 }
 
 /// A node's "busy" answer to our hello: retried for the reconnect deadline.
