@@ -417,7 +417,7 @@ struct DantzigWolfeEngine {
                             .inaccurate,
                             message: "the master's dual on \(row) is \(bad.dual * costUnit), out of scale with the chain's costs "
                                 + "even solved from scratch: numerical trouble, the result is not proven"),
-                        finalWeights().weights)
+                        [])
                 }
             }
             guard result.status == .optimal else {
@@ -431,9 +431,9 @@ struct DantzigWolfeEngine {
                                 ? "the chain's objective improves without limit (partners' rays are not bounded by the linking rows)"
                                 : "the chain's objective improves without limit: the plans of partner\(named.count > 1 ? "s" : "") \(who) "
                                     + "improve without limit along a direction the linking rows do not bound",
-                            partner: named.first), finalWeights().weights)
+                            partner: named.first), [])
                 }
-                return (finish(.partnerFailed, message: "the master problem failed: \(result.status.rawValue)"), finalWeights().weights)
+                return (finish(.partnerFailed, message: "the master problem failed: \(result.status.rawValue)"), [])
             }
             var retired = 0
             if phase == 2 { retired = try retireIdleColumns(result) }
@@ -545,7 +545,7 @@ struct DantzigWolfeEngine {
                         .inaccurate,
                         message: "a column of the master still prices out at its duals after \(Self.finerMasters) solves with finer "
                             + "tolerances: numerical trouble, the result is not proven"),
-                    finalWeights().weights)
+                    [])
             } else if added == 0 && phase == 2 && (unboundedAtDuals.isEmpty || mispricedInMaster) {
                 // No column prices out at the master's own duals (or only by round-off, once the
                 // finer tolerances are spent): the master is optimal for the full problem, so the
@@ -580,7 +580,7 @@ struct DantzigWolfeEngine {
                         message: "no combination of the partners' plans meets the linking rows"
                             + (violated.isEmpty ? "" : " (violated: \(violated.prefix(10).joined(separator: ", "))"
                                 + (violated.count > 10 ? ", …" : "") + ")"),
-                        violated: violated), finalWeights().weights)
+                        violated: violated), [])
             }
             if phase == 2, bestBound.isFinite,
                 (bestBound - masterObjective) / max(1, abs(masterObjective)) > max(settings.gapTolerance, Self.boundRoundOff)
@@ -592,7 +592,7 @@ struct DantzigWolfeEngine {
                         .inaccurate,
                         message: "the bound \(sign * bestBound + contract.objectiveConstant) passed the objective "
                             + "\(sign * masterObjective + contract.objectiveConstant): numerical trouble, the result is not proven"),
-                    finalWeights().weights)
+                    [])
             }
             if phase == 2, let gap = record.gap, gap <= settings.gapTolerance {
                 return endWithPlan(.optimal, message: "relative gap \(gap) within \(settings.gapTolerance)")
@@ -609,7 +609,7 @@ struct DantzigWolfeEngine {
                         message: "partner '\(partners[k].name)' called its pricing problem unbounded at the master's prices, "
                             + "but its ray does not improve on them: numerical trouble in its pricing problem, the result is not proven",
                         partner: partners[k].name),
-                    finalWeights().weights)
+                    [])
             }
             if iteration >= settings.maximumIterations {
                 return endWithPlan(.iterationLimit, message: "stopped after \(iteration) iterations")
