@@ -84,8 +84,9 @@ struct RoundRunner: Sendable {
                 round: round, contract: contract, partners: partners, observer: observer, resume: saved, checkpoint: sink)
             await writer?.flush()
             result = r
-            let delivers = [.optimal, .iterationLimit, .timeLimit].contains(r.status)
-            if delivers && weights.count == partners.count { instruction = weights.map { .weights($0) } }
+            // DW returns weights only when it hands over a plan (optimal, or stopped at a limit
+            // in phase 2); every other end returns none.
+            if weights.count == partners.count { instruction = weights.map { .weights($0) } }
         case .admm:
             let writer = checkpoints ? try CheckpointWriter(runDirectory: outputDirectory, resumed: resume) : nil
             var sink: (@Sendable (ADMMCheckpoint) -> Void)? = nil

@@ -84,6 +84,10 @@ public struct DantzigWolfe: Sendable {
 
     /// Runs a round. `round` identifies it in every request.
     ///
+    /// `weights` are each partner's weights of its own proposals when the round hands over a
+    /// plan — optimal, or stopped at its iteration or time limit in phase 2 — and empty for every
+    /// other end: this is the one place that decides which rounds have a plan.
+    ///
     /// `checkpoint` receives the round's state after every iteration, before the observer hears
     /// of it; a round started with `resume` (a checkpoint of the same round, contract and
     /// partners) continues after that iteration as if it had never stopped.
@@ -802,7 +806,9 @@ struct DantzigWolfeEngine {
             }
         }
         if result.status == .optimal { result.linkingPrices = prices }
-        return (result, weights)
+        // Weights only with a plan: an optimal round's, or one stopped at its limit. A plan that
+        // turned out unproven (inaccurate, above) is not handed over.
+        return (result, result.status == .inaccurate ? [] : weights)
     }
 
     /// How far (relative) a bound may pass the master's objective by round-off alone, whatever
