@@ -65,8 +65,12 @@ extension ConvergenceReport {
                 summary.lines.forEach(output)
                 // Written before the summary, so there by now when the round handed out plans.
                 var report = ConvergenceReport(runDirectory: runDirectory, records: [], summary: summary)
-                report.prices = (try? linkingPrices(path: linkingPath(runDirectory: runDirectory))) ?? nil
-                if let line = report.pricesLine { output(line) }
+                do {
+                    report.prices = try linkingPrices(path: linkingPath(runDirectory: runDirectory))
+                    if let line = report.pricesLine { output(line) }
+                } catch {
+                    output("prices      unreadable: \(error)")
+                }
             }
         }
     }

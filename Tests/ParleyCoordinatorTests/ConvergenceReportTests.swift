@@ -55,6 +55,10 @@ import Testing
         #expect(throws: ModelFileError(file: path, line: 3, message: "price 'cheap' is not a number")) {
             try ConvergenceReport.load(runDirectory: run.runDirectory)
         }
+        // Following the finished run prints the table and summary, and says so on its last line.
+        var followed: [String] = []
+        try await ConvergenceReport.follow(runDirectory: run.runDirectory) { followed.append($0) }
+        #expect(followed.last == "prices      unreadable: \(path):3: price 'cheap' is not a number")
     }
 
     @Test func admmRunHasResidualColumns() async throws {
