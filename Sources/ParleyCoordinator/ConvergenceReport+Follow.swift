@@ -64,10 +64,8 @@ extension ConvergenceReport {
                 output("")
                 summary.lines.forEach(output)
                 // Written before the summary, so there by now when the round handed out plans.
-                var report = ConvergenceReport(runDirectory: runDirectory, records: [], summary: summary)
                 do {
-                    report.prices = try linkingPrices(path: linkingPath(runDirectory: runDirectory))
-                    if let line = report.pricesLine { output(line) }
+                    if let line = try pricesLine(runDirectory: runDirectory) { output(line) }
                 } catch {
                     output("prices      unreadable: \(error)")
                 }

@@ -80,16 +80,22 @@ public struct ConvergenceReport: Sendable {
     }
 
     /// One line on the linking rows' prices: how many are priced, and the largest.
-    public var pricesLine: String? {
-        guard let prices else { return nil }
+    public var pricesLine: String? { prices.map { Self.pricesLine($0, runDirectory: runDirectory) } }
+
+    /// The prices line of a run directory's `linking.csv` (nil without one), as `log show` ends.
+    public static func pricesLine(runDirectory: String) throws(ModelFileError) -> String? {
+        try linkingPrices(path: linkingPath(runDirectory: runDirectory)).map { pricesLine($0, runDirectory: runDirectory) }
+    }
+
+    static func pricesLine(_ prices: [(row: String, price: Double?)], runDirectory: String) -> String {
         let priced = prices.compactMap { p in p.price.flatMap { $0 != 0 ? (p.row, $0) : nil } }
-        let file = "(\(Self.linkingPath(runDirectory: runDirectory)))"
+        let path = linkingPath(runDirectory: runDirectory)
         guard prices.contains(where: { $0.price != nil }) else {
-            return "prices      none proven (a round stopped short); the rows' activities are in \(file.dropFirst().dropLast())"
+            return "prices      none proven (a round stopped short); the rows' activities are in \(path)"
         }
         let largest = priced.sorted { abs($0.1) > abs($1.1) }.prefix(3).map { "\($0.0) \(ConvergenceLog.objectiveText($0.1))" }
         return "prices      \(priced.count) of \(prices.count) linking rows priced"
-            + (largest.isEmpty ? "" : "; largest \(largest.joined(separator: ", "))\(priced.count > 3 ? ", …" : "")") + " \(file)"
+            + (largest.isEmpty ? "" : "; largest \(largest.joined(separator: ", "))\(priced.count > 3 ? ", …" : "")") + " (\(path))"
     }
 
     /// Fails, naming the path, unless `runDirectory` is a directory holding a convergence log.

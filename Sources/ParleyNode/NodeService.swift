@@ -228,11 +228,9 @@ public struct NodeService: Service {
     /// certificate before it expires; both are taken from the files without a restart.
     static func validity(of configuration: TLSConfiguration) -> Logger.Metadata {
         var facts: Logger.Metadata = [:]
-        let files = [("certificate_valid_until", configuration.certificatePath), ("crl_next_update", configuration.revocationListPath)]
-        for (key, path) in files {
-            guard let path, let end = (try? ConsortiumCertificates.describe(path: path))?.validity?.notAfter else { continue }
-            facts[key] = "\(end.formatted(.iso8601))"
-        }
+        let dates = configuration.expiryDates()
+        if let end = dates.certificate { facts["certificate_valid_until"] = "\(end.formatted(.iso8601))" }
+        if let end = dates.revocationList { facts["crl_next_update"] = "\(end.formatted(.iso8601))" }
         return facts
     }
 
@@ -248,10 +246,11 @@ public struct NodeService: Service {
                 + (program.isQuadratic ? ", quadratic costs" : "") + "; in \(problem.linkingRows.count) of the contract's \(contract.linkingRows.count) linking rows",
             "listen        \(configuration.listen), for \(contract.coordinator.identity) only",
         ]
-        let validity = Self.validity(of: tls)
-        lines.append("certificate   \(tls.certificatePath): parley:\(configuration.party), valid until \(validity["certificate_valid_until"].map { "\($0)" } ?? "?")")
+        let dates = tls.expiryDates()
+        func text(_ date: Date?) -> String { date.map { $0.formatted(.iso8601) } ?? "?" }
+        lines.append("certificate   \(tls.certificatePath): parley:\(configuration.party), valid until \(text(dates.certificate))")
         if let crl = tls.revocationListPath {
-            lines.append("crl           \(crl): next update \(validity["crl_next_update"].map { "\($0)" } ?? "?")")
+            lines.append("crl           \(crl): next update \(text(dates.revocationList))")
         }
         let retention = configuration.retentionDays
         lines.append(

@@ -204,7 +204,7 @@ struct Round: AsyncParsableCommand {
         if let gap = result.gap { print("gap         \(gap)") }
         if let v = result.linkingViolation { print("linking     max violation \(v)") }
         print("iterations  \(result.iterations) in \(String(format: "%.3f", result.seconds)) s")
-        if result.plansDelivered, let line = (try? ConvergenceReport.load(runDirectory: out))?.pricesLine { print(line) }
+        if result.plansDelivered, let line = try? ConvergenceReport.pricesLine(runDirectory: out) { print(line) }
         let planned = result.plansDelivered
         if local {
             print("written     \(out)/convergence.jsonl, \(out)/summary.json" + (planned ? ", \(out)/linking.csv, \(out)/plans/" : ""))
