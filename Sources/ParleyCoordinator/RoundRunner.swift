@@ -111,12 +111,16 @@ struct RoundRunner: Sendable {
         if let instruction {
             // Each partner hears the final prices of its own linking rows only, as in every request.
             let prices = result.linkingPrices
+            // A plan from a round stopped at a limit is provisional: `round resume` may go on and
+            // replace it, so the nodes keep it apart from final plans.
+            let isFinal = result.status == .optimal || result.status == .converged
             do {
                 let receipts = try await withThrowingTaskGroup(of: (Int, PlanReceipt).self) { group in
                     for (k, partner) in partners.enumerated() {
                         let own = prices.map { p in partner.linkingRows.map { p[$0] } }
                         group.addTask {
-                            let receipt = try await partner.finish(PlanInstruction(round: round, kind: instruction[k], prices: own))
+                            let receipt = try await partner.finish(
+                                PlanInstruction(round: round, kind: instruction[k], prices: own, isFinal: isFinal))
                             try await filePlan(partner)
                             return (k, receipt)
                         }

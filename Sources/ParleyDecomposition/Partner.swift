@@ -146,11 +146,16 @@ public struct PlanInstruction: Sendable, Equatable {
     /// its pricing requests; see `RoundResult.linkingPrices`), or nil when the round proved none.
     /// They are the rates at which the partner's use of each row is valued in the joint plan.
     public var prices: [Double]?
+    /// Whether the plan stands: true once the round ended optimal (DW) or converged (ADMM);
+    /// false when it stopped at a limit with a plan in hand, which `parley round resume` may
+    /// replace with the round's final one.
+    public var isFinal: Bool
 
-    public init(round: String, kind: Kind, prices: [Double]? = nil) {
+    public init(round: String, kind: Kind, prices: [Double]? = nil, isFinal: Bool = true) {
         self.round = round
         self.kind = kind
         self.prices = prices
+        self.isFinal = isFinal
     }
 }
 

@@ -324,8 +324,14 @@ public struct NodeService: Service {
                 let (partner, _) = try await state.round(instruction.round, startIfNew: false)
                 try await refuseAChangedFinalPlan(instruction, partner: partner)
                 let receipt = try await partner.finish(instruction.partnerInstruction)
-                let path = try await writePlan(partner, round: instruction.round)
-                logger.info("plan written", metadata: ["round": "\(instruction.round)", "path": "\(path)"])
+                let path = try await writePlan(partner, round: instruction.round, isFinal: instruction.isFinal)
+                if instruction.isFinal {
+                    logger.info("plan written", metadata: ["round": "\(instruction.round)", "path": "\(path)"])
+                } else {
+                    logger.notice(
+                        "provisional plan written: the round stopped at a limit; if it is resumed, its final plan replaces this one",
+                        metadata: ["round": "\(instruction.round)", "path": "\(path)"])
+                }
                 return (.planReceipt(WirePlanReceipt(receipt)), round)
             case .pong:
                 return (nil, nil)
@@ -344,11 +350,18 @@ public struct NodeService: Service {
         }
     }
 
-    /// A round's plan is final once written: the same instruction again (a coordinator that lost
-    /// the receipt) is answered as before, but one that would form another plan is refused.
+    /// A round's final plan stands once written: the same instruction again (a coordinator that
+    /// lost the receipt) is answered as before, but one that would form another plan, or a
+    /// provisional one after it, is refused. A provisional plan (the round stopped at a limit) is
+    /// kept apart and may be replaced, by a later provisional plan or by the final one.
     private func refuseAChangedFinalPlan(_ instruction: WirePlanInstruction, partner: LocalPartner) async throws {
-        let path = "\(configuration.state)/plans/\(instruction.round).csv"
+        let path = Self.planPath(state: configuration.state, round: instruction.round, isFinal: true)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        guard instruction.isFinal else {
+            throw PartnerError(
+                partner: configuration.party, kind: .badRequest,
+                message: "the plan of round \(instruction.round) is final (written to \(path)); a provisional plan for it is refused")
+        }
         let x = try await partner.formPlan(instruction.partnerInstruction)
         let written = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", maxSplits: 1).last.flatMap { Double($0) } }
         guard written.count == x.count && zip(written, x).allSatisfy({ $0 == $1 }) else {
@@ -358,16 +371,32 @@ public struct NodeService: Service {
         }
     }
 
-    private func writePlan(_ partner: LocalPartner, round: String) async throws -> String {
+    /// `STATE/plans/<round>.csv` for a final plan, `STATE/plans/<round>.provisional.csv` for one
+    /// from a round stopped at a limit.
+    static func planPath(state: String, round: String, isFinal: Bool, suffix: String = "csv") -> String {
+        "\(state)/plans/\(round)\(isFinal ? "" : ".provisional").\(suffix)"
+    }
+
+    private func writePlan(_ partner: LocalPartner, round: String, isFinal: Bool) async throws -> String {
         guard let plan = await partner.plan() else { throw NodeError("no plan after the final instruction") }
         let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
-        let path = "\(configuration.state)/plans/\(round).csv"
+        let state = configuration.state
+        let path = Self.planPath(state: state, round: round, isFinal: isFinal)
         // Beside the plan, its linking rows' usage and final prices (both written again if the
         // instruction is replayed).
         if let table = await partner.linkingTable() {
-            try AtomicFile.write(table, to: "\(configuration.state)/plans/\(round).linking.csv", permissions: 0o600)
+            try AtomicFile.write(table, to: Self.planPath(state: state, round: round, isFinal: isFinal, suffix: "linking.csv"), permissions: 0o600)
         }
         try AtomicFile.write(text, to: path, permissions: 0o600)
+        if isFinal {
+            // The final plan is on disk: an earlier provisional one is out of date.
+            for suffix in ["csv", "linking.csv"] {
+                let old = Self.planPath(state: state, round: round, isFinal: false, suffix: suffix)
+                if unlink(old) != 0 && errno != ENOENT {
+                    throw NodeError("\(old): cannot remove the provisional plan (\(String(cString: strerror(errno))))")
+                }
+            }
+        }
         return path
     }
 

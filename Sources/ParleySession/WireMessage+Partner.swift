@@ -56,15 +56,17 @@ extension WireADMMResponse {
 extension WirePlanInstruction {
     public init(_ instruction: PlanInstruction) {
         switch instruction.kind {
-        case .weights(let weights): self.init(round: instruction.round, kind: .weights(weights), prices: instruction.prices)
-        case .lastIterate: self.init(round: instruction.round, kind: .lastIterate, prices: instruction.prices)
+        case .weights(let weights):
+            self.init(round: instruction.round, kind: .weights(weights), prices: instruction.prices, isFinal: instruction.isFinal)
+        case .lastIterate:
+            self.init(round: instruction.round, kind: .lastIterate, prices: instruction.prices, isFinal: instruction.isFinal)
         }
     }
 
     public var partnerInstruction: PlanInstruction {
         switch kind {
-        case .weights(let weights): PlanInstruction(round: round, kind: .weights(weights), prices: prices)
-        case .lastIterate: PlanInstruction(round: round, kind: .lastIterate, prices: prices)
+        case .weights(let weights): PlanInstruction(round: round, kind: .weights(weights), prices: prices, isFinal: isFinal)
+        case .lastIterate: PlanInstruction(round: round, kind: .lastIterate, prices: prices, isFinal: isFinal)
         }
     }
 }

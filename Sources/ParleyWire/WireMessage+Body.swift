@@ -73,6 +73,7 @@ extension WireMessage {
             } else {
                 writer.write(UInt8(0))
             }
+            writer.write(UInt8(instruction.isFinal ? 1 : 0))
         case .planReceipt(let receipt):
             writer.write(receipt.cost)
             writer.write(receipt.usage)
@@ -193,7 +194,9 @@ extension WireMessage {
             let priced = try reader.readUInt8("planInstruction.hasPrices")
             guard priced <= 1 else { throw .invalidTag(field: "planInstruction.hasPrices", value: priced) }
             let prices = priced == 1 ? try reader.readDoubles("planInstruction.prices") : nil
-            message = .planInstruction(WirePlanInstruction(round: round, kind: kind, prices: prices))
+            let finality = try reader.readUInt8("planInstruction.final")
+            guard finality <= 1 else { throw .invalidTag(field: "planInstruction.final", value: finality) }
+            message = .planInstruction(WirePlanInstruction(round: round, kind: kind, prices: prices, isFinal: finality == 1))
         case .planReceipt:
             let cost = try reader.readDouble("planReceipt.cost")
             let usage = try reader.readDoubles("planReceipt.usage")

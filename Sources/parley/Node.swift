@@ -14,7 +14,8 @@ struct Node: AsyncParsableCommand {
             Reads node.yaml (every key documented in Deploy/examples/node.yaml; PARLEY_* environment \
             variables override it), checks the contract, the private model and the certificates, then \
             listens. Logs JSON lines to standard error; records every message it sends in \
-            STATE/audit.jsonl; writes each round's plan to STATE/plans/<round>.csv. SIGTERM or SIGINT: \
+            STATE/audit.jsonl; writes each round's plan to STATE/plans/<round>.csv (<round>.provisional.csv \
+            for a round stopped at a limit, until it is resumed and ends). SIGTERM or SIGINT: \
             finish the request in hand, then stop. Exit status 1 when a file is bad at start-up. \
             With --check it stops after those checks (creating the state directory if missing) and \
             prints what it would serve, e.g. before a restart or in systemd's ExecStartPre.

@@ -213,6 +213,12 @@ struct Round: AsyncParsableCommand {
                 "written     \(out)/convergence.jsonl, \(out)/summary.json"
                     + (planned ? ", \(out)/linking.csv; each partner wrote its own plan" : ""))
         }
+        if planned && (result.status == .iterationLimit || result.status == .timeLimit) {
+            print(
+                local
+                    ? "plans       provisional: the round stopped at a limit with a feasible plan, not a proven optimum"
+                    : "plans       provisional (STATE/plans/<round>.provisional.csv): `parley round resume \(out)` goes on, and its final plans replace them")
+        }
         switch result.status {
         case .optimal, .converged: return
         case .infeasible, .unbounded: throw ExitCode(2)
@@ -232,6 +238,8 @@ struct Round: AsyncParsableCommand {
                 nodes with the same certificate and settings and goes on from the last checkpoint under \
                 the same round id; the nodes still hold their proposals and recent usages, so the plans come out as if the \
                 round had never stopped. A round that ended optimal, infeasible or unbounded is not resumed. \
+                Plans a DW round handed over when it stopped at a limit are provisional \
+                (STATE/plans/<round>.provisional.csv): the resumed round's final plans replace them. \
                 Exit status as for `round start`.
                 """
         )

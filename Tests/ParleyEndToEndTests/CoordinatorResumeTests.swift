@@ -69,6 +69,49 @@ import Glibc
         #expect(again.output.contains("the round already ended with status optimal; there is nothing to resume"))
     }
 
+    /// A DW round stopped at its iteration limit in phase 2 hands the nodes provisional plans,
+    /// kept apart from final ones (`STATE/plans/<round>.provisional.csv`); `round resume` goes on
+    /// to the optimum, and the final plans replace them. Before, each node took the stopped
+    /// round's plan as final and refused the resumed round's.
+    @Test func provisionalPlansOfARoundStoppedAtALimitGiveWayToTheFinalOnes() async throws {
+        let scratch = try Scratch("provisional")
+        let (federation, nodes) = try await startFederation("pds-02", scratch: scratch)
+        defer { nodes.stop() }
+        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
+        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
+
+        let run = "\(scratch.path)/run"
+        let stopped = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run) + ["--max-iterations", "12"])
+        #expect(stopped.status == 3, "\(stopped.output)")
+        #expect(stopped.output.contains(
+            "plans       provisional (STATE/plans/<round>.provisional.csv): `parley round resume \(run)` goes on, and its final plans replace them"))
+        let first = try readSummary(run)
+        #expect(first["status"] as? String == "iteration_limit")
+        #expect(first["plans"] as? Bool == true, "pds-02 is in phase 2 by iteration 12, with a plan to hand over")
+        let round = try #require(first["round"] as? String)
+        let planPath = { (party: String, suffix: String) in "\(federation.directory)/\(party)/state/plans/\(round)\(suffix)" }
+        for party in federation.contract.partners {
+            #expect(FileManager.default.fileExists(atPath: planPath(party.name, ".provisional.csv")))
+            #expect(FileManager.default.fileExists(atPath: planPath(party.name, ".provisional.linking.csv")))
+            #expect(!FileManager.default.fileExists(atPath: planPath(party.name, ".csv")))
+        }
+        // (What the provisional plans are worth is checked on lands3 in FederationTests.)
+
+        let resumed = try await ParleyBinary.run(["round", "resume", run, "--max-iterations", "100"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let summary = try readSummary(run)
+        #expect(summary["status"] as? String == "optimal")
+        #expect(summary["round"] as? String == round)
+        let x = try jointPlan(of: federation, round: round, program: program)
+        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
+        #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
+        for party in federation.contract.partners {
+            #expect(!FileManager.default.fileExists(atPath: planPath(party.name, ".provisional.csv")))
+            #expect(!FileManager.default.fileExists(atPath: planPath(party.name, ".provisional.linking.csv")))
+            #expect(FileManager.default.fileExists(atPath: planPath(party.name, ".linking.csv")))
+        }
+    }
+
     /// The same for ADMM on env_aggr: the coordinator killed after iteration 20, resumed from its
     /// checkpoint (ρ, scaled duals, mean usages); the nodes answer from their own usages by
     /// iteration and the round converges to the reference optimum.

@@ -68,12 +68,12 @@ func readPlan(_ path: String) throws -> [(String, Double)] {
 }
 
 /// The joint plan of a round the federation's nodes finished: each node's plan file
-/// (`STATE/plans/<round>.csv`) put into the original model's columns.
-func jointPlan(of federation: LocalFederation, round: String, program: LinearProgram) throws -> [Double] {
+/// (`STATE/plans/<round>.csv`, or `<round>.provisional.csv`) put into the original model's columns.
+func jointPlan(of federation: LocalFederation, round: String, program: LinearProgram, provisional: Bool = false) throws -> [Double] {
     let columns = program.columnIndexByName()
     var x = Array(repeating: 0.0, count: program.columnCount)
     for party in federation.contract.partners {
-        for (name, value) in try readPlan("\(federation.directory)/\(party.name)/state/plans/\(round).csv") {
+        for (name, value) in try readPlan("\(federation.directory)/\(party.name)/state/plans/\(round)\(provisional ? ".provisional" : "").csv") {
             x[try #require(columns[name], "unknown column \(name)")] = value
         }
     }

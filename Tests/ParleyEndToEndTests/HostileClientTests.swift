@@ -100,26 +100,52 @@ import Testing
         #expect(answers[12] == .error(WireErrorMessage(
             code: WireErrorMessage.badRequest, text: "the final instruction has \(rows + 2) prices for the partner's \(rows) linking rows")))
 
-        // A final instruction, then the same one replayed (answered as before, the plan left as
-        // it is), then one that would form another plan (refused: a written plan is final).
+        // A provisional plan (a round stopped at a limit) is kept apart from final plans, and a
+        // later one replaces it.
         let id = try #require(response.proposals.first { !$0.isRay }?.id)
+        let planPath = "\(federation.directory)/\(party.name)/state/plans/r1.csv"
+        let provisionalPath = "\(federation.directory)/\(party.name)/state/plans/r1.provisional.csv"
+        let provisional = try await conversation([
+            .hello(WireHello(partyName: "coordinator", contractHash: hash)),
+            .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 1]), isFinal: false)),
+            .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 0.5]), isFinal: false)),
+        ])
+        guard case .planReceipt(let half) = provisional[2] else {
+            Issue.record("expected a receipt, got \(provisional[2])")
+            return
+        }
+        #expect(!FileManager.default.fileExists(atPath: planPath))
+        let halfPlan = try readPlan(provisionalPath)
+        #expect(FileManager.default.fileExists(atPath: "\(federation.directory)/\(party.name)/state/plans/r1.provisional.linking.csv"))
+
+        // A final instruction, then the same one replayed (answered as before, the plan left as
+        // it is), then one that would form another plan, and a provisional one (both refused: a
+        // written final plan stands).
         let finals = try await conversation([
             .hello(WireHello(partyName: "coordinator", contractHash: hash)),
             .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 1]))),
             .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 1]))),
             .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 0.5]))),
+            .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([id: 1]), isFinal: false)),
         ])
         guard case .planReceipt(let receipt) = finals[1] else {
             Issue.record("expected a receipt, got \(finals[1])")
             return
         }
         #expect(finals[2] == .planReceipt(receipt))
-        let planPath = "\(federation.directory)/\(party.name)/state/plans/r1.csv"
+        #expect(abs(2 * half.cost - receipt.cost) <= 1e-9 * max(1, abs(receipt.cost)))
         #expect(finals[3] == .error(WireErrorMessage(
             code: WireErrorMessage.badRequest,
             text: "the plan of round r1 is final (written to \(planPath)); a final instruction that forms another plan is refused")))
+        #expect(finals[4] == .error(WireErrorMessage(
+            code: WireErrorMessage.badRequest,
+            text: "the plan of round r1 is final (written to \(planPath)); a provisional plan for it is refused")))
         let plan = try readPlan(planPath)
         #expect(!plan.isEmpty && plan.contains { $0.1 != 0 })
+        #expect(zip(plan, halfPlan).allSatisfy { $0.0 == $1.0 && $0.1 == 2 * $1.1 })
+        // The final plan replaced the provisional one.
+        #expect(!FileManager.default.fileExists(atPath: provisionalPath))
+        #expect(!FileManager.default.fileExists(atPath: "\(federation.directory)/\(party.name)/state/plans/r1.provisional.linking.csv"))
 
         // Bytes that are not a Parley frame (an unknown message type) after a good hello: the
         // node answers error 100 and closes. `openssl s_client` carries the raw bytes.

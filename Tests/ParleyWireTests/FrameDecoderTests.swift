@@ -158,6 +158,13 @@ import Testing
         #expect(throws: WireError.invalidTag(field: "planInstruction.hasPrices", value: 2)) {
             try Self.decode(Self.rawFrame(type: 7, body: [0, 0, 0, 0, 1, 2]))
         }
+        #expect(throws: WireError.invalidTag(field: "planInstruction.final", value: 2)) {
+            try Self.decode(Self.rawFrame(type: 7, body: [0, 0, 0, 0, 1, 0, 2]))
+        }
+        // A plan instruction without its `final` byte (version 3's layout) is cut short.
+        #expect(throws: WireError.truncated("planInstruction.final")) {
+            try Self.decode(Self.rawFrame(type: 7, body: [0, 0, 0, 0, 1, 0]))
+        }
         #expect(throws: WireError.invalidTag(field: "pricingResponse.values[] tag", value: 3)) {
             try Self.decode(Self.rawFrame(type: 4, body: [0, 0, 0, 0, 0, 0, 0, 1, 3]))
         }

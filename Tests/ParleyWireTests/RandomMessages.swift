@@ -35,10 +35,13 @@ enum RandomMessages {
                 WireADMMResponse(usage: doubles(&g), cost: double(&g), usageChange: double(&g), residualProducts: doubles(&g)))
         case .planInstruction:
             let prices = Bool.random(using: &g) ? doubles(&g) : nil
-            if Bool.random(using: &g) { return .planInstruction(WirePlanInstruction(round: string(&g), kind: .lastIterate, prices: prices)) }
+            let isFinal = Bool.random(using: &g)
+            if Bool.random(using: &g) {
+                return .planInstruction(WirePlanInstruction(round: string(&g), kind: .lastIterate, prices: prices, isFinal: isFinal))
+            }
             var weights: [Int: Double] = [:]
             for _ in 0..<Int.random(in: 0...6, using: &g) { weights[int(&g)] = double(&g) }
-            return .planInstruction(WirePlanInstruction(round: string(&g), kind: .weights(weights), prices: prices))
+            return .planInstruction(WirePlanInstruction(round: string(&g), kind: .weights(weights), prices: prices, isFinal: isFinal))
         case .planReceipt:
             return .planReceipt(WirePlanReceipt(cost: double(&g), usage: doubles(&g)))
         case .error:

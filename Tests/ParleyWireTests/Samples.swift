@@ -45,6 +45,7 @@ enum Samples {
         .planInstruction(WirePlanInstruction(round: "admm", kind: .lastIterate)),
         .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([4: 1]), prices: [-2.5, 0, -0.0])),
         .planInstruction(WirePlanInstruction(round: "admm", kind: .lastIterate, prices: [])),
+        .planInstruction(WirePlanInstruction(round: "r1", kind: .weights([4: 0.5, 5: 0.5]), isFinal: false)),
         .planReceipt(WirePlanReceipt(cost: 123.5, usage: [1, -0.0, .nan])),
         .planReceipt(WirePlanReceipt(cost: 0, usage: [])),
         .error(WireErrorMessage(code: WireErrorMessage.infeasible, text: "pricing problem infeasible")),

@@ -56,7 +56,7 @@ import Testing
 
     @Test func frameHeaderIsLengthVersionType() throws {
         let frame = try FrameEncoder().encode(.ping(nonce: 0x0102_0304_0506_0708))
-        #expect(frame == [0, 0, 0, 10, 3, 11, 1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(frame == [0, 0, 0, 10, 4, 11, 1, 2, 3, 4, 5, 6, 7, 8])
     }
 
     /// The worked example in Docs/PROTOCOL.md, byte for byte.
@@ -66,7 +66,7 @@ import Testing
         )
         let hex = try FrameEncoder().encode(message).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         #expect(
-            hex == "00000030" + "03" + "03" + "00000002" + "7231" + "0000000000000003" + "3ff0000000000000"
+            hex == "00000030" + "04" + "03" + "00000002" + "7231" + "0000000000000003" + "3ff0000000000000"
                 + "00000001" + "00000002" + "3ff8000000000000" + "c000000000000000"
         )
     }
