@@ -533,7 +533,10 @@ public actor LocalPartner: Partner {
         var x = Array(repeating: 0.0, count: problem.program.columnCount)
         switch instruction.kind {
         case .weights(let weights):
-            for (id, w) in weights {
+            // In id order: the same weights form the same plan to the last bit in any process
+            // (a dictionary's order changes with its hash seed), so a node restarted between an
+            // instruction and its replay still recognises it.
+            for (id, w) in weights.sorted(by: { $0.key < $1.key }) {
                 guard let stored = proposals[id] else {
                     throw PartnerError(partner: name, kind: .unknownProposal, message: "no proposal with id \(id)")
                 }
