@@ -41,6 +41,15 @@ struct RoundRunner: Sendable {
         // A summary marks a finished round (`parley log show --follow` stops at it): one left by
         // an earlier round in this directory must not outlive the start of this one.
         try? FileManager.default.removeItem(atPath: ConvergenceReport.summaryPath(runDirectory: outputDirectory))
+        // A resumed round whose end was decided (every plan instruction written down before the
+        // first went out) only hands its plans over again; any other start or resume decides anew.
+        let handoverPath = PlanHandover.path(runDirectory: outputDirectory)
+        var handedOver: PlanHandover? = nil
+        if resume != nil { handedOver = try RunState.readFinalHandover(runDirectory: outputDirectory) }
+        if let handover = handedOver, handover.round != resume?.round {
+            throw ModelFileError(file: handoverPath, line: nil, message: "a plan handover of round \(handover.round), not \(resume?.round ?? "")")
+        }
+        if handedOver == nil { try? FileManager.default.removeItem(atPath: handoverPath) }
         let logPath = "\(outputDirectory)/convergence.jsonl"
         if let resume { try RunState.trimLog(path: logPath, to: resume, method: method.rawValue) }
         let log = try ConvergenceLog(path: logPath, method: method.rawValue, append: resume != nil)
@@ -48,7 +57,11 @@ struct RoundRunner: Sendable {
         let method = method.rawValue
         let printer = printer
         let traffic = traffic
-        if let resume {
+        if let handedOver {
+            printer?(
+                "resuming round \(round): it ended after iteration \(handedOver.iterations) (\(handedOver.status.rawValue)) "
+                    + "before every partner had its plan; handing the same plans over again")
+        } else if let resume {
             switch resume {
             case .dw(let c): printer?("resuming round \(round) after iteration \(c.iteration) (\(c.columns.count) columns)")
             case .admm(let c): printer?("resuming round \(round) after iteration \(c.iteration) (rho \(c.rho))")
@@ -66,6 +79,123 @@ struct RoundRunner: Sendable {
             log.append(record, extra: extra)
             printer?(ConvergenceLog.row(record, method: method))
         }
+        var result: RoundResult
+        let instruction: [PlanInstruction.Kind]?
+        let cpuSeconds: Double
+        if let handedOver {
+            result = handedOver.result
+            instruction = try handedOver.kinds(partners: partners.count, path: handoverPath)
+            cpuSeconds = handedOver.cpuSeconds
+        } else {
+            (result, instruction, cpuSeconds) = try await runMethod(round: round, partners: partners, observer: observer)
+        }
+        log.sync()
+        var linkingActivity: [Double]? = nil
+        if let instruction {
+            // Each partner hears the final prices of its own linking rows only, as in every request.
+            let prices = result.linkingPrices
+            // A plan from a round stopped at a limit is provisional: `round resume` may go on and
+            // replace it, so the nodes keep it apart from final plans.
+            let isFinal = result.status == .optimal || result.status == .converged
+            if checkpoints && handedOver == nil {
+                try RunState.write(
+                    PlanHandover(round: round, result: result, cpuSeconds: cpuSeconds, kinds: instruction, isFinal: isFinal), to: handoverPath)
+            }
+            do {
+                // Every partner gets its instruction even when another's fails (as many plans
+                // written as can be; a resume then hands the same ones over again); the first
+                // failure, in partner order, is the one reported.
+                let answers = await withTaskGroup(of: (Int, Result<PlanReceipt, any Error>).self) { group in
+                    for (k, partner) in partners.enumerated() {
+                        let own = prices.map { p in partner.linkingRows.map { p[$0] } }
+                        group.addTask {
+                            do {
+                                let receipt = try await partner.finish(
+                                    PlanInstruction(round: round, kind: instruction[k], prices: own, isFinal: isFinal))
+                                try await filePlan(partner)
+                                return (k, .success(receipt))
+                            } catch {
+                                return (k, .failure(error))
+                            }
+                        }
+                    }
+                    var answers = [Result<PlanReceipt, any Error>?](repeating: nil, count: partners.count)
+                    for await (k, answer) in group { answers[k] = answer }
+                    return answers.map { $0! }
+                }
+                let receipts = try answers.map { try $0.get() }
+                var activity = Array(repeating: 0.0, count: contract.linkingRows.count)
+                var magnitude = Array(repeating: 0.0, count: activity.count)
+                for (partner, receipt) in zip(partners, receipts) {
+                    for (r, u) in zip(partner.linkingRows, receipt.usage) {
+                        activity[r] += u
+                        magnitude[r] += abs(u)
+                    }
+                }
+                let check = contract.linkingViolation(activity, tolerance: Self.planTolerance, magnitude: magnitude)
+                result.linkingViolation = check.worst
+                result.plansDelivered = true
+                linkingActivity = activity
+                if result.status == .optimal && !check.rows.isEmpty {
+                    // The master's combination met the rows; the plans the partners formed from
+                    // it do not: never report that as optimal.
+                    result.status = .inaccurate
+                    result.message = "the partners' final plans leave linking rows by up to \(check.worst) "
+                        + "(\(check.rows.prefix(5).joined(separator: ", "))\(check.rows.count > 5 ? ", …" : "")): "
+                        + "numerical trouble, the result is not proven"
+                    result.violatedRows = check.rows
+                    result.linkingPrices = nil
+                }
+            } catch let error as PartnerError {
+                result.partner = error.partner
+                if result.status == .optimal || result.status == .converged {
+                    result.status = .partnerFailed
+                    result.message = "plan instruction failed: \(error.description)"
+                    if checkpoints {
+                        result.message += "; once that is put right, `parley round resume \(outputDirectory)` hands the same plans over again"
+                    }
+                } else {
+                    // Stopped at a limit: that stays the round's status.
+                    result.message += "; plan instruction failed: \(error.description)"
+                }
+            }
+        }
+        var fields: [(String, String)] = [
+            ("method", JSONText.string(result.method)),
+            ("status", JSONText.string(result.status.rawValue)),
+            ("objective", JSONText.number(result.objective)),
+            ("bound", JSONText.number(result.bound)),
+            ("gap", JSONText.number(result.gap)),
+            ("iterations", "\(result.iterations)"),
+            ("seconds", JSONText.number(result.seconds)),
+            ("cpu_seconds", JSONText.number(cpuSeconds)),
+            ("partners", "[" + partners.map { JSONText.string($0.name) }.joined(separator: ", ") + "]"),
+            ("message", JSONText.string(result.message)),
+            ("partner", JSONText.string(result.partner)),
+            ("violated_rows", "[" + result.violatedRows.map { JSONText.string($0) }.joined(separator: ", ") + "]"),
+            ("linking_violation", JSONText.number(result.linkingViolation)),
+            ("plans", result.plansDelivered ? "true" : "false"),
+            ("contract_hash", JSONText.string(contract.contentHash)),
+            ("round", JSONText.string(round)),
+        ]
+        if let traffic {
+            let now = traffic()
+            fields += [("bytes_sent", "\(now.sent)"), ("bytes_received", "\(now.received)")]
+        }
+        if let linkingActivity {
+            try AtomicFile.write(
+                Self.linkingTable(contract, activity: linkingActivity, prices: result.linkingPrices), to: "\(outputDirectory)/linking.csv")
+        }
+        let summary = JSONText.object(fields)
+        try AtomicFile.write(summary + "\n", to: "\(outputDirectory)/summary.json")
+        return result
+    }
+
+    /// Runs the round's method (from `resume`'s checkpoint, if set): its result, the plan
+    /// instruction for each partner if it hands over a plan, and this process's CPU seconds.
+    private func runMethod(round: String, partners: [any Partner], observer: @escaping IterationObserver) async throws
+        -> (RoundResult, [PlanInstruction.Kind]?, Double)
+    {
         var result: RoundResult
         var instruction: [PlanInstruction.Kind]? = nil
         let cpuAtStart = ProcessCPU.seconds()
@@ -106,91 +236,7 @@ struct RoundRunner: Sendable {
         // the coordinator's own, plus the partners' with --local.
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
         if let deadline { result = deadline.settle(result) }
-        log.sync()
-        var linkingActivity: [Double]? = nil
-        if let instruction {
-            // Each partner hears the final prices of its own linking rows only, as in every request.
-            let prices = result.linkingPrices
-            // A plan from a round stopped at a limit is provisional: `round resume` may go on and
-            // replace it, so the nodes keep it apart from final plans.
-            let isFinal = result.status == .optimal || result.status == .converged
-            do {
-                let receipts = try await withThrowingTaskGroup(of: (Int, PlanReceipt).self) { group in
-                    for (k, partner) in partners.enumerated() {
-                        let own = prices.map { p in partner.linkingRows.map { p[$0] } }
-                        group.addTask {
-                            let receipt = try await partner.finish(
-                                PlanInstruction(round: round, kind: instruction[k], prices: own, isFinal: isFinal))
-                            try await filePlan(partner)
-                            return (k, receipt)
-                        }
-                    }
-                    var receipts = [PlanReceipt?](repeating: nil, count: partners.count)
-                    for try await (k, receipt) in group { receipts[k] = receipt }
-                    return receipts.map { $0! }
-                }
-                var activity = Array(repeating: 0.0, count: contract.linkingRows.count)
-                var magnitude = Array(repeating: 0.0, count: activity.count)
-                for (partner, receipt) in zip(partners, receipts) {
-                    for (r, u) in zip(partner.linkingRows, receipt.usage) {
-                        activity[r] += u
-                        magnitude[r] += abs(u)
-                    }
-                }
-                let check = contract.linkingViolation(activity, tolerance: Self.planTolerance, magnitude: magnitude)
-                result.linkingViolation = check.worst
-                result.plansDelivered = true
-                linkingActivity = activity
-                if result.status == .optimal && !check.rows.isEmpty {
-                    // The master's combination met the rows; the plans the partners formed from
-                    // it do not: never report that as optimal.
-                    result.status = .inaccurate
-                    result.message = "the partners' final plans leave linking rows by up to \(check.worst) "
-                        + "(\(check.rows.prefix(5).joined(separator: ", "))\(check.rows.count > 5 ? ", …" : "")): "
-                        + "numerical trouble, the result is not proven"
-                    result.violatedRows = check.rows
-                    result.linkingPrices = nil
-                }
-            } catch let error as PartnerError {
-                result.partner = error.partner
-                if result.status == .optimal || result.status == .converged {
-                    result.status = .partnerFailed
-                    result.message = "plan instruction failed: \(error.description)"
-                } else {
-                    // Stopped at a limit: that stays the round's status.
-                    result.message += "; plan instruction failed: \(error.description)"
-                }
-            }
-        }
-        var fields: [(String, String)] = [
-            ("method", JSONText.string(result.method)),
-            ("status", JSONText.string(result.status.rawValue)),
-            ("objective", JSONText.number(result.objective)),
-            ("bound", JSONText.number(result.bound)),
-            ("gap", JSONText.number(result.gap)),
-            ("iterations", "\(result.iterations)"),
-            ("seconds", JSONText.number(result.seconds)),
-            ("cpu_seconds", JSONText.number(cpuSeconds)),
-            ("partners", "[" + partners.map { JSONText.string($0.name) }.joined(separator: ", ") + "]"),
-            ("message", JSONText.string(result.message)),
-            ("partner", JSONText.string(result.partner)),
-            ("violated_rows", "[" + result.violatedRows.map { JSONText.string($0) }.joined(separator: ", ") + "]"),
-            ("linking_violation", JSONText.number(result.linkingViolation)),
-            ("plans", result.plansDelivered ? "true" : "false"),
-            ("contract_hash", JSONText.string(contract.contentHash)),
-            ("round", JSONText.string(round)),
-        ]
-        if let traffic {
-            let now = traffic()
-            fields += [("bytes_sent", "\(now.sent)"), ("bytes_received", "\(now.received)")]
-        }
-        if let linkingActivity {
-            try AtomicFile.write(
-                Self.linkingTable(contract, activity: linkingActivity, prices: result.linkingPrices), to: "\(outputDirectory)/linking.csv")
-        }
-        let summary = JSONText.object(fields)
-        try AtomicFile.write(summary + "\n", to: "\(outputDirectory)/summary.json")
-        return result
+        return (result, instruction, cpuSeconds)
     }
 
     /// `RUN/linking.csv`: each linking row's bounds, its activity under the partners' final plans

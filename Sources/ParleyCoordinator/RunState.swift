@@ -37,6 +37,88 @@ public struct RoundManifest: Sendable, Equatable, Codable {
     public static func path(runDirectory: String) -> String { "\(runDirectory)/round.json" }
 }
 
+/// How a networked round ended, as the coordinator decided it: written atomically to
+/// `RUN/handover.json` before the first plan instruction goes out. If a partner then fails to take
+/// its plan (a full disk, a crash) or the coordinator stops, `parley round resume` sends the same
+/// instructions again instead of iterating on: the partners that already wrote their plans get
+/// the instruction they answered (a final plan stands, and only the same one is accepted again).
+/// It holds proposal ids and weights, the coordinator's own numbers, nothing of a partner's plan.
+public struct PlanHandover: Sendable, Equatable, Codable {
+    /// One partner's instruction: weights of its proposals by id (DW), or nil ids and weights for
+    /// ADMM's last iterate.
+    public struct Instruction: Sendable, Equatable, Codable {
+        public var ids: [Int]?
+        public var weights: [Double]?
+    }
+
+    public var version = 1
+    public var round: String
+    public var method: String
+    /// The round's status before the plans were checked (`optimal`, `converged`, or a limit).
+    public var status: RoundStatus
+    public var objective: Double?
+    public var bound: Double?
+    public var gap: Double?
+    public var iterations: Int
+    public var seconds: Double
+    public var cpuSeconds: Double
+    public var message: String
+    public var linkingPrices: [Double]?
+    /// In the contract's partner order.
+    public var instructions: [Instruction]
+    /// Whether the plans are final (see `PlanInstruction.isFinal`); a provisional handover is not
+    /// sent again: the resumed round iterates on.
+    public var isFinal: Bool
+
+    public static func path(runDirectory: String) -> String { "\(runDirectory)/handover.json" }
+
+    init(round: String, result: RoundResult, cpuSeconds: Double, kinds: [PlanInstruction.Kind], isFinal: Bool) {
+        self.round = round
+        method = result.method
+        status = result.status
+        objective = result.objective
+        bound = result.bound
+        gap = result.gap
+        iterations = result.iterations
+        seconds = result.seconds
+        self.cpuSeconds = cpuSeconds
+        message = result.message
+        linkingPrices = result.linkingPrices
+        instructions = kinds.map { kind in
+            switch kind {
+            case .weights(let weights):
+                let sorted = weights.sorted { $0.key < $1.key }
+                return Instruction(ids: sorted.map(\.key), weights: sorted.map(\.value))
+            case .lastIterate:
+                return Instruction(ids: nil, weights: nil)
+            }
+        }
+        self.isFinal = isFinal
+    }
+
+    var result: RoundResult {
+        RoundResult(
+            method: method, status: status, objective: objective, bound: bound, gap: gap, iterations: iterations, seconds: seconds,
+            message: message, linkingPrices: linkingPrices)
+    }
+
+    /// The instructions, or an error naming the file when they do not fit the round's partners.
+    func kinds(partners: Int, path: String) throws(ModelFileError) -> [PlanInstruction.Kind] {
+        guard instructions.count == partners else {
+            throw ModelFileError(file: path, line: nil, message: "\(instructions.count) instructions for \(partners) partners")
+        }
+        return try instructions.map { (instruction) throws(ModelFileError) -> PlanInstruction.Kind in
+            switch (instruction.ids, instruction.weights) {
+            case (nil, nil): return .lastIterate
+            case (let ids?, let weights?) where ids.count == weights.count && Set(ids).count == ids.count:
+                return .weights(Dictionary(uniqueKeysWithValues: zip(ids, weights)))
+            default:
+                throw ModelFileError(file: path, line: nil, message: "an instruction's ids and weights do not pair up")
+            }
+        }
+    }
+}
+
 /// A round's saved state, by method.
 public enum RoundCheckpoint: Sendable, Equatable {
     case dw(DantzigWolfeCheckpoint)
@@ -115,6 +197,15 @@ public enum RunState {
         } catch {
             throw ModelFileError(file: path, line: nil, message: "the \(what) is not valid JSON (a write cut short?)")
         }
+    }
+
+    /// The run's final plan handover, if the round got that far (a provisional one, from a stop at
+    /// a limit, does not count: a resumed round iterates on from its checkpoint).
+    public static func readFinalHandover(runDirectory: String) throws(ModelFileError) -> PlanHandover? {
+        let path = PlanHandover.path(runDirectory: runDirectory)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let handover = try read(PlanHandover.self, from: path, what: "plan handover")
+        return handover.isFinal ? handover : nil
     }
 
     public static func readManifest(runDirectory: String) throws(ModelFileError) -> RoundManifest {

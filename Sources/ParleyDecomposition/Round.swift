@@ -99,6 +99,26 @@ public struct RoundResult: Sendable {
     public var history: [IterationRecord]
 }
 
+extension RoundResult {
+    /// A result rebuilt from a record of it (the coordinator's plan handover).
+    public init(
+        method: String, status: RoundStatus, objective: Double?, bound: Double?, gap: Double?, iterations: Int, seconds: Double,
+        message: String, linkingPrices: [Double]? = nil, history: [IterationRecord] = []
+    ) {
+        self.method = method
+        self.status = status
+        self.objective = objective
+        self.bound = bound
+        self.gap = gap
+        self.iterations = iterations
+        self.seconds = seconds
+        self.message = message
+        self.violatedRows = []
+        self.linkingPrices = linkingPrices
+        self.history = history
+    }
+}
+
 /// Something that watches a round, one record per iteration (terminal table, JSON Lines file).
 public typealias IterationObserver = @Sendable (IterationRecord) -> Void
 

@@ -240,6 +240,8 @@ struct Round: AsyncParsableCommand {
                 round had never stopped. A round that ended optimal, infeasible or unbounded is not resumed. \
                 Plans a DW round handed over when it stopped at a limit are provisional \
                 (STATE/plans/<round>.provisional.csv): the resumed round's final plans replace them. \
+                A round that ended but could not hand every partner its plan (RUN/handover.json) \
+                sends the same plan instructions again instead of iterating. \
                 Exit status as for `round start`.
                 """
         )

@@ -112,6 +112,63 @@ import Glibc
         }
     }
 
+    /// A partner that cannot take its plan (its plans directory is not a directory) ends an
+    /// optimal round partner_failed, naming it, after the others wrote theirs. Once it is put
+    /// right, `round resume` hands the same plans over again without iterating: the partners that
+    /// hold theirs get the instruction they answered (one of them restarted in between, so it
+    /// forms the plan again in a new process, to the last bit) and the round ends optimal with
+    /// every plan written. Before, the resumed round iterated again, reached another combination,
+    /// and every partner that held a plan refused it.
+    @Test func aPlanHandoverCutShortIsRepeatedByResume() async throws {
+        let scratch = try Scratch("handover")
+        let (federation, nodes) = try await startFederation("pds-02", scratch: scratch)
+        defer { nodes.stop() }
+        let parties = federation.contract.partners.map(\.name)
+        let broken = parties[0]
+        let restarted = parties[1]
+        let plans = "\(federation.directory)/\(broken)/state/plans"
+        try FileManager.default.moveItem(atPath: plans, toPath: plans + ".away")
+        #expect(FileManager.default.createFile(atPath: plans, contents: Data()))
+
+        let run = "\(scratch.path)/run"
+        let first = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
+        #expect(first.status == 3, "\(first.output)")
+        let failed = try readSummary(run)
+        let round = try #require(failed["round"] as? String)
+        #expect(failed["status"] as? String == "partner_failed")
+        #expect(failed["partner"] as? String == broken)
+        #expect(failed["message"] as? String == "plan instruction failed: partner '\(broken)': \(plans)/\(round).linking.csv: cannot write file: "
+            + "Not a directory; once that is put right, `parley round resume \(run)` hands the same plans over again")
+        #expect(FileManager.default.fileExists(atPath: PlanHandover.path(runDirectory: run)))
+        for party in parties.dropFirst() {
+            #expect(FileManager.default.fileExists(atPath: "\(federation.directory)/\(party)/state/plans/\(round).csv"))
+        }
+
+        try FileManager.default.removeItem(atPath: plans)
+        try FileManager.default.moveItem(atPath: plans + ".away", toPath: plans)
+        let pid = try #require(nodes.processIdentifiers[restarted])
+        kill(pid, SIGTERM)
+        for _ in 0..<200 where kill(pid, 0) == 0 { usleep(25_000) }
+        let config = federation.nodeConfigurations.first { $0.party == restarted }!.path
+        let again = try launchParley(["node", "--config", config])
+        defer { if again.isRunning { kill(again.processIdentifier, SIGTERM) } }
+
+        let resumed = try await ParleyBinary.run(["round", "resume", run])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.output.contains(
+            "resuming round \(round): it ended after iteration \(failed["iterations"] as? Int ?? -1) (optimal) before every partner had its plan; "
+                + "handing the same plans over again"))
+        let summary = try readSummary(run)
+        #expect(summary["status"] as? String == "optimal", "\(summary)")
+        #expect(summary["iterations"] as? Int == failed["iterations"] as? Int)
+        #expect(summary["objective"] as? Double == failed["objective"] as? Double)
+        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
+        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
+        let x = try jointPlan(of: federation, round: round, program: program)
+        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
+        #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
+    }
+
     /// The same for ADMM on env_aggr: the coordinator killed after iteration 20, resumed from its
     /// checkpoint (ρ, scaled duals, mean usages); the nodes answer from their own usages by
     /// iteration and the round converges to the reference optimum.
