@@ -67,7 +67,7 @@ struct RoundRunner: Sendable {
             case .admm(let c): printer?("resuming round \(round) after iteration \(c.iteration) (rho \(c.rho))")
             }
         }
-        printer?(ConvergenceLog.header(method: method))
+        if handedOver == nil { printer?(ConvergenceLog.header(method: method)) }
         let previous = TrafficMark()
         let observer: IterationObserver = { record in
             var extra: [(String, String)] = []
