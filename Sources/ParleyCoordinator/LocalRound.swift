@@ -41,6 +41,8 @@ public struct LocalRound: Sendable {
 
     public func run() async throws -> RoundResult {
         let (contract, partners) = try Self.loadPartners(chainPath: chainPath)
+        let lock = try RoundRunner.lockRunDirectory(outputDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let runner = RoundRunner(
             contract: contract, method: method, outputDirectory: outputDirectory, dantzigWolfe: dantzigWolfe, admm: admm,
             printer: printer)

@@ -51,6 +51,8 @@ public struct NetworkRound: Sendable {
                     + "checkpoint \(resume.contractHash.prefix(12))…): a resumed round must run under the same contract")
         }
         let round = resume?.round ?? newRoundID(chain: contract.chain)
+        let lock = try RoundRunner.lockRunDirectory(outputDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let context = try TLSContext(configuration: tls, role: .client)
         guard context.ownIdentity == contract.coordinator.certificateName else {
             throw TransportError(

@@ -28,6 +28,15 @@ struct RoundRunner: Sendable {
     /// The round deadline guarding the partners' calls (networked rounds with a time limit).
     var deadline: RoundDeadline? = nil
 
+    /// Creates the run directory if needed and takes its lock for this process: two coordinators
+    /// writing one run directory (a `round resume` while the round still runs, the same `--out`
+    /// twice) would interleave their logs and checkpoints.
+    static func lockRunDirectory(_ outputDirectory: String) throws -> DirectoryLock {
+        try AtomicFile.createDirectory(outputDirectory)
+        return try DirectoryLock(
+            directory: outputDirectory, name: "coordinator.lock", owner: "coordinator", rule: "one round at a time per run directory")
+    }
+
     /// Runs the round; after an optimal (DW) or converged (ADMM) end, sends every partner its plan
     /// instruction and calls `filePlan` for each once it answered. So too after a DW round that
     /// stopped at its iteration or time limit in phase 2: its master's combination meets the

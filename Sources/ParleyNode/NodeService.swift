@@ -101,6 +101,11 @@ public struct NodeService: Service {
         guard let (host, port) = NodeConfiguration.splitEndpoint(configuration.listen) else {
             throw NodeError("listen: '\(configuration.listen)' is not host:port")
         }
+        // Two nodes on one state directory would interleave their audit lines and proposal
+        // stores (a second unit, a copy of the configuration listening elsewhere).
+        let lock = try DirectoryLock(
+            directory: configuration.state, name: Self.lockName, owner: "parley node", rule: "one node per state directory")
+        defer { withExtendedLifetime(lock) {} }
         let server = try await SecureServer.bind(
             host: host, port: port, contexts: tls.current, policy: .anyOf([contract.coordinator.certificateName]), settings: settings)
         logger.info(
@@ -253,12 +258,17 @@ public struct NodeService: Service {
             lines.append("crl           \(crl): next update \(text(dates.revocationList))")
         }
         let retention = configuration.retentionDays
+        let holder = DirectoryLock.holder(of: "\(configuration.state)/\(Self.lockName)")
         lines.append(
             "state         \(configuration.state); "
-                + (retention == 0 ? "round proposals kept for ever" : "round proposals removed after \(Self.count(retention, "day")) idle"))
+                + (retention == 0 ? "round proposals kept for ever" : "round proposals removed after \(Self.count(retention, "day")) idle")
+                + (holder.map { "; in use by a running node (pid \($0))" } ?? ""))
         lines += Self.expiryWarnings(of: tls).map { "warning: \($0)" }
         return lines
     }
+
+    /// The lock file in the state directory (see `DirectoryLock`).
+    static let lockName = "node.lock"
 
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 

@@ -50,6 +50,7 @@ struct Node: AsyncParsableCommand {
             try await group.run()
         } catch {
             logger.critical("stopped", metadata: ["reason": "\(error)"])
+            printError("error: \(error)")
             throw ExitCode(1)
         }
     }
