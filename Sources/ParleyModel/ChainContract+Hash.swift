@@ -61,10 +61,7 @@ extension ChainContract {
 
     /// Lowercase hexadecimal SHA-256 of the UTF-8 ``canonicalText``.
     public var contentHash: String {
-        SHA256.hash(data: Array(canonicalText.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        FileDigest.hex(SHA256.hash(data: Array(canonicalText.utf8)))
     }
 }
 

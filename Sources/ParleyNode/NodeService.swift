@@ -58,6 +58,7 @@ public struct NodeService: Service {
         self.contract = contract
         self.contractHash = contract.contentHash
         let program = try MPSReader().read(path: configuration.model)
+        let modelDigest = try FileDigest.sha256(path: configuration.model)
         self.problem = try PartnerProblem(contract: contract, partner: configuration.party, program: program, source: configuration.model)
         // Fail now, not at the first request, if the model does not suit the chain.
         _ = try LocalPartner(problem: problem, chainSense: contract.sense)
@@ -94,7 +95,8 @@ public struct NodeService: Service {
         try AtomicFile.createDirectory("\(configuration.state)/rounds")
         self.audit = try AuditLog(path: "\(configuration.state)/audit.jsonl")
         self.state = NodeState(
-            problem: problem, sense: contract.sense, stateDirectory: configuration.state, retentionDays: configuration.retentionDays)
+            problem: problem, sense: contract.sense, stateDirectory: configuration.state, retentionDays: configuration.retentionDays,
+            model: (configuration.model, modelDigest))
     }
 
     public func run() async throws {

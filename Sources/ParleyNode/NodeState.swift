@@ -18,12 +18,20 @@ actor NodeState {
     private var current: (round: String, partner: LocalPartner, store: ProposalStore)?
 
     private let retentionDays: Int
+    /// The private model's file and the SHA-256 of its bytes, kept beside each round's proposals
+    /// (`STATE/rounds/<round>.model`): a round's stored plans fit only the model they were
+    /// priced on.
+    private let model: (path: String, digest: String)?
 
-    init(problem: PartnerProblem, sense: ObjectiveSense, stateDirectory: String, retentionDays: Int = 0) {
+    init(
+        problem: PartnerProblem, sense: ObjectiveSense, stateDirectory: String, retentionDays: Int = 0,
+        model: (path: String, digest: String)? = nil
+    ) {
         self.problem = problem
         self.sense = sense
         self.stateDirectory = stateDirectory
         self.retentionDays = retentionDays
+        self.model = model
     }
 
     /// Removes the proposals of rounds idle past the retention period (never the round in
@@ -85,15 +93,49 @@ actor NodeState {
         // A round this node already took part in before a restart: its proposals come back
         // under their old ids, so the coordinator's columns and final weights still match.
         let path = "\(stateDirectory)/rounds/\(round).proposals"
+        try checkModel(round: round, resuming: FileManager.default.fileExists(atPath: path))
         let kept = try ProposalStore.load(path: path)
+        let columns = problem.program.columnCount
+        if let wrong = kept.first(where: { $0.x.count != columns }) {
+            throw PartnerError(
+                partner: problem.name, kind: .badRequest,
+                message: "\(path): proposal \(wrong.id) holds \(wrong.x.count) values, but the model has \(columns) columns: "
+                    + "the round's stored plans do not fit the model; start a new round")
+        }
         for proposal in kept { await partner.restoreProposal(id: proposal.id, x: proposal.x, isRay: proposal.isRay) }
         // An ADMM round: the steps it took, so the next one starts from its last usage.
         for step in try ProposalStore.loadADMMSteps(path: path, usageCount: partner.linkingRows.count) {
+            guard step.x.count == columns else {
+                throw PartnerError(
+                    partner: problem.name, kind: .badRequest,
+                    message: "\(path): ADMM step \(step.iteration) holds a plan of \(step.x.count) values, but the model has \(columns) "
+                        + "columns: the round's stored plans do not fit the model; start a new round")
+            }
             await partner.restoreADMMStep(iteration: step.iteration, usage: step.usage, residual: step.residual, x: step.x)
         }
         let store = try ProposalStore(path: path, known: kept.map(\.id))
         current = (round, partner, store)
         return (partner, store)
+    }
+
+    /// A new round notes the model it is priced on; a round taken up again (after a restart)
+    /// must find the same one, or its stored plans would be combined into a plan for another
+    /// model (or not fit it at all).
+    private func checkModel(round: String, resuming: Bool) throws {
+        guard let model else { return }
+        let notePath = "\(stateDirectory)/rounds/\(round).model"
+        if resuming, let noted = try? String(contentsOfFile: notePath, encoding: .utf8) {
+            let digest = noted.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard digest == model.digest else {
+                throw PartnerError(
+                    partner: problem.name, kind: .badRequest,
+                    message: "round \(round) began on another private model (SHA-256 \(digest.prefix(12))…, in \(notePath)); "
+                        + "\(model.path) has changed since (\(model.digest.prefix(12))…), so the round's stored plans do not fit it: "
+                        + "start a new round, or put the round's model back")
+            }
+        } else if !resuming {
+            try AtomicFile.write(model.digest + "\n", to: notePath, permissions: 0o600)
+        }
     }
 
     /// Round ids become file names: no separators, no leading dot, bounded length.

@@ -51,6 +51,7 @@ final class ProposalStore: @unchecked Sendable {
                 let changed = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
                 changed < limit, unlink(path) == 0
             else { continue }
+            unlink("\(directory)/\(round).model")
             removed.append(round)
         }
         return removed.sorted()

@@ -46,6 +46,59 @@ import Glibc
         let x = try jointPlan(of: federation, round: try #require(summary["round"] as? String), program: program)
         #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
     }
+
+    /// A node restarted in the middle of a round with its private model edited: the round's
+    /// stored plans were priced on the old model, so the node refuses to take the round up again,
+    /// naming both files, rather than combine them into a plan for another model (or crash on
+    /// one that no longer fits). With the round's model back, the round resumes to its optimum.
+    @Test func aNodeWhoseModelChangedMidRoundRefusesToGoOnWithIt() async throws {
+        let scratch = try Scratch("model-changed")
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        let victim = federation.contract.partners[0].name
+        let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
+        let model = "\(scratch.path)/chain/partners/\(victim)/model.mps"
+        let state = "\(federation.directory)/\(victim)/state"
+
+        let run = "\(scratch.path)/run"
+        let stopped = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run) + ["--max-iterations", "3"])
+        #expect(stopped.status == 3, "\(stopped.output)")
+        let round = try #require(try readSummary(run)["round"] as? String)
+        let digest = try FileDigest.sha256(path: model)
+        #expect(try String(contentsOfFile: "\(state)/rounds/\(round).model", encoding: .utf8) == digest + "\n")
+
+        // The operator edits the model (here a comment line: any change counts) and restarts.
+        let pid = try #require(nodes.processIdentifiers[victim])
+        kill(pid, SIGTERM)
+        for _ in 0..<200 where kill(pid, 0) == 0 { usleep(25_000) }
+        let original = try String(contentsOfFile: model, encoding: .utf8)
+        try ("* edited by the operator\n" + original).write(toFile: model, atomically: true, encoding: .utf8)
+        let edited = try FileDigest.sha256(path: model)
+        var restarted = try launchParley(["node", "--config", victimConfig])
+        let refused = try await ParleyBinary.run(["round", "resume", run, "--max-iterations", "100"])
+        #expect(refused.status == 3, "\(refused.output)")
+        let failed = try readSummary(run)
+        #expect(failed["status"] as? String == "partner_failed")
+        #expect(failed["partner"] as? String == victim)
+        #expect((failed["message"] as? String ?? "").contains(
+            "round \(round) began on another private model (SHA-256 \(digest.prefix(12))…, in \(state)/rounds/\(round).model); "
+                + "\(model) has changed since (\(edited.prefix(12))…), so the round's stored plans do not fit it: "
+                + "start a new round, or put the round's model back"), "\(failed)")
+        #expect(!FileManager.default.fileExists(atPath: "\(state)/plans/\(round).csv"))
+
+        // The round's model back: the round resumes to the optimum.
+        kill(restarted.processIdentifier, SIGTERM)
+        restarted.waitUntilExit()
+        try original.write(toFile: model, atomically: true, encoding: .utf8)
+        restarted = try launchParley(["node", "--config", victimConfig])
+        defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
+        let resumed = try await ParleyBinary.run(["round", "resume", run, "--max-iterations", "100"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let summary = try readSummary(run)
+        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+    }
 }
 
 /// A node that dies and stays away past the partner deadline ends the round with
