@@ -59,9 +59,13 @@ public enum AtomicFile {
     }
 
     /// Creates `path` and any missing parent directories.
-    public static func createDirectory(_ path: String) throws(ModelFileError) {
+    /// Creates the directory (and its parents) if missing; `permissions`, if given, are the mode
+    /// of those it creates (the umask aside).
+    public static func createDirectory(_ path: String, permissions: mode_t? = nil) throws(ModelFileError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true,
+                attributes: permissions.map { [.posixPermissions: NSNumber(value: $0)] })
         } catch {
             throw ModelFileError(file: path, line: nil, message: "cannot create directory: \(MPSReader.reason(error))")
         }

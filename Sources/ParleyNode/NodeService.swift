@@ -90,9 +90,16 @@ public struct NodeService: Service {
                         metadata: ["reason": "\(error.message)"])
                 }
             })
-        try AtomicFile.createDirectory(configuration.state)
-        try AtomicFile.createDirectory("\(configuration.state)/plans")
-        try AtomicFile.createDirectory("\(configuration.state)/rounds")
+        // The node's private plans live here: its own user only.
+        try AtomicFile.createDirectory(configuration.state, permissions: 0o700)
+        try AtomicFile.createDirectory("\(configuration.state)/plans", permissions: 0o700)
+        try AtomicFile.createDirectory("\(configuration.state)/rounds", permissions: 0o700)
+        var status = stat()
+        if stat(configuration.state, &status) == 0, status.st_mode & S_IWOTH != 0 {
+            throw NodeError(
+                "\(configuration.state): the state directory is writable by every user (mode \(String(status.st_mode & 0o7777, radix: 8))), "
+                    + "and it holds this partner's private plans: make it the node user's alone (chmod 700)")
+        }
         self.audit = try AuditLog(path: "\(configuration.state)/audit.jsonl")
         self.state = NodeState(
             problem: problem, sense: contract.sense, stateDirectory: configuration.state, retentionDays: configuration.retentionDays,

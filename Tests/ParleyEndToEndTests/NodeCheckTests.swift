@@ -21,6 +21,21 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("crl           \(federation.directory)/ca/ca.crl: next update ") })
         #expect(!lines.contains { $0.hasPrefix("warning:") })
 
+        // The check made the state directory, the node user's alone; one anybody may write to is
+        // refused.
+        let state = "\(federation.directory)/\(party)/state"
+        for directory in [state, "\(state)/plans", "\(state)/rounds"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? Int
+            #expect(mode == 0o700, "\(directory): mode \(String(mode ?? 0, radix: 8))")
+        }
+        chmod(state, 0o777)
+        let open = try await ParleyBinary.run(["node", "--config", config, "--check"])
+        #expect(open.status == 1)
+        #expect(open.output.contains(
+            "error: \(state): the state directory is writable by every user (mode 777), and it holds this partner's private plans: "
+                + "make it the node user's alone (chmod 700)"), "\(open.output)")
+        chmod(state, 0o700)
+
         // A CRL that runs out in three days: still good, with the warning the node would log.
         let authority = "\(federation.directory)/ca"
         try ConsortiumCertificates.updateRevocationList(
