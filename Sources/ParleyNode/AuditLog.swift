@@ -23,19 +23,41 @@ import Glibc
 /// fields in full. If sending then fails (the connection closed under it), a `not_delivered`
 /// line follows, naming the `message_type` that did not leave and why.
 public final class AuditLog: @unchecked Sendable {
-    // The descriptor is written under `lock` only.
+    // The descriptor is read and replaced under `lock` only.
     private let lock = NSLock()
-    private let descriptor: Int32
+    private var descriptor: Int32
     public let path: String
 
     public init(path: String) throws {
         self.path = path
+        descriptor = try Self.open(path)
+    }
+
+    private static func open(_ path: String) throws -> Int32 {
         // O_APPEND: lines from a restarted node go after the old ones; nothing is ever rewritten.
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw NodeError("\(path): cannot open the audit log (\(String(cString: strerror(errno))))")
         }
-        self.descriptor = descriptor
+        return descriptor
+    }
+
+    /// Rotation: if the file at `path` is no longer the one being written (moved away, as
+    /// logrotate does without `copytruncate`), syncs the old one and starts a new one at `path`.
+    /// Lines written before are in the moved file, whole; none is lost or split. Returns whether
+    /// it started a new file; on an error the old file stays in use.
+    public func reopenIfMoved() throws -> Bool {
+        try lock.withLock {
+            var open = stat()
+            var named = stat()
+            guard fstat(descriptor, &open) == 0 else { return false }
+            if stat(path, &named) == 0 && named.st_dev == open.st_dev && named.st_ino == open.st_ino { return false }
+            let fresh = try Self.open(path)
+            fsync(descriptor)
+            close(descriptor)
+            descriptor = fresh
+            return true
+        }
     }
 
     deinit {

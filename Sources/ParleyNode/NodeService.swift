@@ -170,6 +170,11 @@ public struct NodeService: Service {
         }
         await removeIdleRounds()
         do {
+            if try audit.reopenIfMoved() { logger.notice("audit log moved away: a new one started", metadata: ["path": "\(audit.path)"]) }
+        } catch {
+            logger.error("audit log moved away, but a new one cannot be started: lines go on in the moved file", metadata: ["reason": "\(error)"])
+        }
+        do {
             try await connection.withSession { session in
                 guard try await greet(session) else { return }
                 logger.info("coordinator connected", metadata: ["peer": "\(session.peer)"])
