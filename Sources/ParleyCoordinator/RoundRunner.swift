@@ -28,6 +28,22 @@ struct RoundRunner: Sendable {
     /// The round deadline guarding the partners' calls (networked rounds with a time limit).
     var deadline: RoundDeadline? = nil
 
+    /// A plan receipt the round's check can use: one finite usage per linking row of the partner
+    /// and a finite cost. Anything else would slip through the check of the linking rows (a NaN
+    /// compares false with every bound) and is the partner's error.
+    static func check(_ receipt: PlanReceipt, of partner: any Partner) throws {
+        let rows = partner.linkingRows.count
+        guard receipt.usage.count == rows else {
+            throw PartnerError(
+                partner: partner.name, kind: .badRequest,
+                message: "answered the plan instruction with \(receipt.usage.count) usages for its \(rows) linking rows")
+        }
+        guard receipt.cost.isFinite, receipt.usage.allSatisfy(\.isFinite) else {
+            throw PartnerError(
+                partner: partner.name, kind: .badRequest, message: "answered the plan instruction with a cost or usage that is not a finite number")
+        }
+    }
+
     /// Creates the run directory if needed and takes its lock for this process: two coordinators
     /// writing one run directory (a `round resume` while the round still runs, the same `--out`
     /// twice) would interleave their logs and checkpoints.
@@ -121,6 +137,7 @@ struct RoundRunner: Sendable {
                             do {
                                 let receipt = try await partner.finish(
                                     PlanInstruction(round: round, kind: instruction[k], prices: own, isFinal: isFinal))
+                                try Self.check(receipt, of: partner)
                                 try await filePlan(partner)
                                 return (k, .success(receipt))
                             } catch {

@@ -114,6 +114,45 @@ import Testing
     }
 }
 
+/// A partner's plan receipt is checked before it counts: a broken one fails the round naming the
+/// partner, rather than a NaN passing the check of the linking rows.
+@Suite struct PlanReceiptCheckTests {
+    /// Answers like `inner`, but its plan receipt is `damage`d.
+    struct DamagedReceiptPartner: Partner {
+        let inner: LocalPartner
+        let damage: @Sendable (PlanReceipt) -> PlanReceipt
+        var name: String { inner.name }
+        var linkingRows: [Int] { inner.linkingRows }
+        func price(_ request: PricingRequest) async throws -> PricingResponse { try await inner.price(request) }
+        func admmStep(_ request: ADMMRequest) async throws -> ADMMResponse { try await inner.admmStep(request) }
+        func finish(_ instruction: PlanInstruction) async throws -> PlanReceipt { damage(try await inner.finish(instruction)) }
+    }
+
+    @Test(arguments: [
+        ("nan", "answered the plan instruction with a cost or usage that is not a finite number"),
+        ("short", "answered the plan instruction with 0 usages for its 8 linking rows"),
+    ])
+    func aBrokenReceiptFailsTheRoundNamingThePartner(_ damage: String, _ message: String) async throws {
+        let (contract, partners) = try RoundDeadlineUnitTests.lands3()
+        let directory = NSTemporaryDirectory() + "parley-receipt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let runner = RoundRunner(
+            contract: contract, method: .dw, outputDirectory: directory, dantzigWolfe: DantzigWolfeSettings(), admm: ADMMSettings(),
+            printer: nil)
+        #expect(partners[1].linkingRows.count == 8)
+        var guarded: [any Partner] = partners
+        guarded[1] = DamagedReceiptPartner(inner: partners[1]) { receipt in
+            var broken = receipt
+            if damage == "nan" { broken.usage[0] = .nan } else { broken.usage = [] }
+            return broken
+        }
+        let result = try await runner.run(partners: guarded) { _ in }
+        #expect(result.status == .partnerFailed)
+        #expect(result.partner == partners[1].name)
+        #expect(result.message == "plan instruction failed: partner '\(partners[1].name)': \(message)")
+    }
+}
+
 extension Array where Element: Sendable {
     func asyncAllSatisfy(_ predicate: (Element) async -> Bool) async -> Bool {
         for element in self where !(await predicate(element)) { return false }
