@@ -15,7 +15,8 @@ struct Node: AsyncParsableCommand {
             variables override it), checks the contract, the private model and the certificates, then \
             listens. Logs JSON lines to standard error; records every message it sends in \
             STATE/audit.jsonl; writes each round's plan to STATE/plans/<round>.csv (<round>.provisional.csv \
-            for a round stopped at a limit, until it is resumed and ends). SIGTERM or SIGINT: \
+            for a round stopped at a limit, until it is resumed and ends). SIGHUP is logged and changes \
+            nothing: new TLS files and a moved audit log are taken up at the next connection. SIGTERM or SIGINT: \
             finish the request in hand, then stop. Exit status 1 when a file is bad at start-up. \
             With --check it stops after those checks (creating the state directory if missing) and \
             prints what it would serve, e.g. before a restart or in systemd's ExecStartPre.
@@ -43,6 +44,15 @@ struct Node: AsyncParsableCommand {
             for line in service.checkReport() { print(line) }
             return
         }
+        // SIGHUP (`kill -HUP`, a logrotate postrotate habit) would end the process by default;
+        // there is nothing to reload by hand.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler {
+            logger.notice("SIGHUP: nothing to reload by hand; new TLS files and a moved audit log are taken up at the next connection")
+        }
+        hangup.resume()
+        defer { hangup.cancel() }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

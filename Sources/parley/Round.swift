@@ -182,6 +182,8 @@ struct Round: AsyncParsableCommand {
                     round.heartbeat = heartbeat > 0 ? .milliseconds(Int64(heartbeat * 1000)) : nil
                     round.notice = { printError("waiting: \($0)") }
                     round.timeLimit = maxSeconds.map { .milliseconds(Int64($0 * 1000)) }
+                    let interrupts = InterruptNotice(run: out)
+                    defer { interrupts.stop() }
                     result = try await round.run()
                 }
             } catch let error as PartnerError {
@@ -192,6 +194,33 @@ struct Round: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             try Round.report(result, local: local, out: out)
+        }
+    }
+
+    /// Ctrl-C or SIGTERM in a networked round: the checkpoint is on disk, so say how to go on,
+    /// then stop (status 130). The nodes keep the round.
+    final class InterruptNotice {
+        private let sources: [any DispatchSourceSignal]
+
+        init(run: String) {
+            sources = [SIGINT, SIGTERM].map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    fflush(nil)
+                    printError("\ninterrupted: the nodes keep the round; `parley round resume \(run)` goes on from its last checkpoint")
+                    Glibc.exit(130)
+                }
+                source.resume()
+                return source
+            }
+        }
+
+        /// Back to the default: the round is over.
+        func stop() {
+            for source in sources { source.cancel() }
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
         }
     }
 
@@ -320,6 +349,8 @@ struct Round: AsyncParsableCommand {
                         fflush(nil)
                     }
                 }
+                let interrupts = Round.InterruptNotice(run: run)
+                defer { interrupts.stop() }
                 result = try await round.run()
             } catch let exit as ExitCode {
                 throw exit
