@@ -11,9 +11,10 @@ extension RemotePartner {
     /// timeout, or when the connection fails; it is then re-made with backoff and the request in
     /// hand sent again, for up to the reconnect deadline. So too before the first welcome, when the
     /// node cannot be reached yet (connection refused or timed out: a node restarting, or not up
-    /// yet, as the round starts); `waiting` hears of it once. What ends a partner at once is a
-    /// refusal (another contract, a wrong identity, a certificate turned away) or, before the
-    /// first welcome, any other failure to set up the connection.
+    /// yet, as the round starts, or closing the connection without a word before its welcome: a
+    /// node restarting); `waiting` hears of it once. What ends a partner at once is a refusal
+    /// (another contract, a wrong identity, a certificate turned away) or, before the first
+    /// welcome, any other failure to set up the connection.
     struct Link: Sendable {
         let name: String
         let endpoint: String
@@ -33,9 +34,13 @@ extension RemotePartner {
         let waiting: (@Sendable (String) -> Void)?
 
         /// Failures to set up a first connection that are worth retrying: the node's address
-        /// refused the connection or did not answer (a node restarting, or not up yet). A refused
-        /// or failed handshake, or a node that hangs up on the hello, is not one.
-        static func mayBeStarting(_ error: any Error) -> Bool { error is NotReachable }
+        /// refused the connection or did not answer, or the node closed it without a word during
+        /// the handshake or before its welcome (a node starting, stopping or restarting, as it
+        /// would be mid-round). A refusal it states (a TLS alert, an error frame, another
+        /// contract) is not one.
+        static func mayBeStarting(_ error: any Error) -> Bool {
+            error is NotReachable || (error as? TransportError)?.kind == .closedByPeer
+        }
 
         /// What the link's task waits for: a call's request, or a clock tick to check idleness.
         enum Event: Sendable {
@@ -243,7 +248,8 @@ extension RemotePartner {
                     }
                     let left = reconnect.deadline - (now - since)
                     if !welcomedOnce && attempt == 0 && !(error is NodeBusy) {
-                        waiting?("\(name) at \(endpoint) is not reachable yet (\(error)); trying again for up to \(reconnect.deadline)")
+                        let state = error is NotReachable ? "not reachable yet" : "not ready yet"
+                        waiting?("\(name) at \(endpoint) is \(state) (\(error)); trying again for up to \(reconnect.deadline)")
                     }
                     try? await Task.sleep(for: min(reconnect.delay(attempt: attempt), left))
                     attempt += 1

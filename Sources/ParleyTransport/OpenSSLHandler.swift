@@ -113,7 +113,7 @@ final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     flushNetworkOutput(context: context)
                     return
                 case .closedByPeer:
-                    fail(context: context, TransportError(.handshakeFailed, "the peer closed the connection during the TLS handshake"))
+                    fail(context: context, TransportError(.closedByPeer, "the peer closed the connection during the TLS handshake"))
                     return
                 case .handshakeComplete:
                     flushNetworkOutput(context: context)
@@ -226,7 +226,7 @@ final class OpenSSLHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if state == .handshaking {
-            let error = TransportError(.handshakeFailed, "the peer closed the connection during the TLS handshake")
+            let error = TransportError(.closedByPeer, "the peer closed the connection during the TLS handshake")
             handshakePromise.fail(error)
             context.fireErrorCaught(error)
         }

@@ -101,7 +101,7 @@ public final class SecureSession {
         }
         switch message {
         case nil:
-            throw TransportError(.connectionFailed, "\(peer) closed the connection without an answer (its own log may say why)")
+            throw TransportError(.closedByPeer, "\(peer) closed the connection without an answer (its own log may say why)")
         case .abort(let reason)?:
             throw TransportError(.aborted, reason)
         case let message?:

@@ -19,6 +19,9 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         case protocolViolation
         /// Connecting, reading or writing failed below TLS.
         case connectionFailed
+        /// The peer closed the connection without a word: no TLS alert, no answer, no `abort`
+        /// (a process that stopped, or one that hung up).
+        case closedByPeer
         /// No answer within the deadline.
         case timedOut
         /// The peer ended the session with an `abort` frame saying why.

@@ -304,6 +304,12 @@ struct Round: AsyncParsableCommand {
                     printError("error: \(run): the round already ended with status \(status); there is nothing to resume")
                     throw ExitCode(1)
                 }
+                guard FileManager.default.fileExists(atPath: RoundManifest.path(runDirectory: run)) else {
+                    printError(
+                        "error: \(run): no round to resume (no round.json: the coordinator stopped before the round began, "
+                            + "or this is not a run directory); start the round again")
+                    throw ExitCode(1)
+                }
                 let manifest = try RunState.readManifest(runDirectory: run)
                 guard FileManager.default.fileExists(atPath: RunState.checkpointPath(runDirectory: run)) else {
                     printError("error: \(run): no checkpoint.log — the coordinator stopped before its first iteration ended; start the round again")

@@ -231,10 +231,17 @@ import Glibc
         #expect(FileManager.default.fileExists(atPath: "\(federation.directory)/\(victim)/state/plans/\(round).csv"))
     }
 
-    @Test func resumeWithoutARoundManifestNamesTheFile() async throws {
+    @Test func resumeWithoutARoundSaysSoAndATornManifestIsNamed() async throws {
         let scratch = try Scratch("resume-empty")
         let result = try await ParleyBinary.run(["round", "resume", scratch.path])
         #expect(result.status == 1)
-        #expect(result.output.contains("\(scratch.path)/round.json: cannot read the round manifest"), "\(result.output)")
+        #expect(result.output.contains(
+            "error: \(scratch.path): no round to resume (no round.json: the coordinator stopped before the round began, "
+                + "or this is not a run directory); start the round again"), "\(result.output)")
+        // A manifest that does not parse is named as such.
+        try "{\"round\": ".write(toFile: "\(scratch.path)/round.json", atomically: true, encoding: .utf8)
+        let torn = try await ParleyBinary.run(["round", "resume", scratch.path])
+        #expect(torn.status == 1)
+        #expect(torn.output.contains("\(scratch.path)/round.json: the round manifest is not valid JSON (a write cut short?)"), "\(torn.output)")
     }
 }

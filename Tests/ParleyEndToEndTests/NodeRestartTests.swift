@@ -164,3 +164,79 @@ import Glibc
         #expect(try readSummary("\(scratch.path)/run")["status"] as? String == "optimal")
     }
 }
+
+/// A node that closes the connection without a word before its welcome (as one stopping or
+/// restarting does) is waited for like one not up yet, instead of ending the round at once; a
+/// node that states a refusal still ends it at once (FederationTests).
+@Suite(.serialized) struct HangUpAtStartTests {
+    /// Accepts TCP connections on 127.0.0.1:`port` and closes each at once, until stopped.
+    final class HangUpListener: @unchecked Sendable {
+        private let socket: Int32
+        private let thread: Thread
+
+        init(port: Int) throws {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var yes: Int32 = 1
+            setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0, listen(socket, 16) == 0 else { throw FederationSetupError(message: "cannot listen on \(port): \(errno)") }
+            self.socket = socket
+            thread = Thread {
+                while true {
+                    let client = accept(socket, nil, nil)
+                    if client < 0 { return }  // the listening socket was shut down
+                    close(client)
+                }
+            }
+            thread.start()
+        }
+
+        func stop() {
+            shutdown(socket, Int32(SHUT_RDWR))
+            close(socket)
+        }
+    }
+
+    @Test func aNodeThatHangsUpBeforeItsWelcomeIsWaitedFor() async throws {
+        let scratch = try Scratch("hang-up")
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        let late = federation.contract.partners[1]
+        let config = federation.nodeConfigurations.first { $0.party == late.name }!.path
+        let (_, port) = try #require(NodeConfiguration.splitEndpoint(late.endpoint))
+        let pid = try #require(nodes.processIdentifiers[late.name])
+        kill(pid, SIGKILL)
+        for _ in 0..<200 where kill(pid, 0) == 0 { usleep(10_000) }
+        let listener = try HangUpListener(port: port)
+
+        // Hanging up for good: the round ends after the deadline, naming the node and the reason.
+        let away = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: "\(scratch.path)/run-away") + ["--partner-deadline", "1"])
+        #expect(away.status == 3)
+        #expect(away.output.contains(
+            "waiting: \(late.name) at \(late.endpoint) is not ready yet (\(late.endpoint): the peer closed the connection during the TLS handshake); "
+                + "trying again for up to 1.0 seconds"), "\(away.output)")
+        #expect(away.output.contains(
+            "partner '\(late.name)': unreachable at \(late.endpoint) for 1.0 seconds: \(late.endpoint): the peer closed the connection during the TLS handshake"),
+            "\(away.output)")
+
+        // The node back a second after the round started: the round waits for it and ends optimal.
+        let log = "\(scratch.path)/coordinator.log"
+        let coordinator = try launchParley(roundArguments(federation, method: "dw", out: "\(scratch.path)/run") + ["--partner-deadline", "60"], log: log)
+        try await Task.sleep(for: .seconds(1))
+        listener.stop()
+        let restarted = try launchParley(["node", "--config", config])
+        defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGTERM) } }
+        try await waitForExit(coordinator, seconds: 60)
+        if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(coordinator.terminationStatus == 0, "\(output)")
+        #expect(output.contains("waiting: \(late.name) at \(late.endpoint) is not ready yet"), "\(output)")
+        #expect(try readSummary("\(scratch.path)/run")["status"] as? String == "optimal")
+    }
+}
