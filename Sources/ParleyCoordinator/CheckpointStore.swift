@@ -226,7 +226,7 @@ final class CheckpointStore: @unchecked Sendable {
             }
         }
         guard let last else {
-            throw ModelFileError(file: path, line: nil, message: "holds no complete checkpoint (the round stopped before its first one was written)")
+            throw ModelFileError(file: path, line: nil, message: "holds no complete checkpoint (the round stopped before its first one was written): start the round again")
         }
         return last
     }

@@ -34,12 +34,15 @@ extension RemotePartner {
         let waiting: (@Sendable (String) -> Void)?
 
         /// Failures to set up a first connection that are worth retrying: the node's address
-        /// refused the connection or did not answer, or the node closed it without a word during
-        /// the handshake or before its welcome (a node starting, stopping or restarting, as it
-        /// would be mid-round). A refusal it states (a TLS alert, an error frame, another
-        /// contract) is not one.
+        /// refused the connection or did not answer, or the connection broke or went quiet before
+        /// the node's welcome (closed without a word, reset, no answer in time: a node starting,
+        /// stopping or restarting, as it would be mid-round). A refusal the node states (a TLS
+        /// alert, an `abort` or error frame, another contract) or something that is not a Parley
+        /// node on the port is not one.
         static func mayBeStarting(_ error: any Error) -> Bool {
-            error is NotReachable || (error as? TransportError)?.kind == .closedByPeer
+            if error is NotReachable { return true }
+            guard let error = error as? TransportError else { return false }
+            return error.kind == .closedByPeer || error.kind == .connectionFailed || error.kind == .timedOut
         }
 
         /// What the link's task waits for: a call's request, or a clock tick to check idleness.

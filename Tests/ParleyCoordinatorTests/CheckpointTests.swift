@@ -289,7 +289,7 @@ import Testing
             _ = try RunState.readCheckpoint(runDirectory: work, method: .dw)
             Issue.record("read a checkpoint that is not there")
         } catch {
-            #expect("\(error)" == "\(work)/checkpoint.log: holds no complete checkpoint (the round stopped before its first one was written)")
+            #expect("\(error)" == "\(work)/checkpoint.log: holds no complete checkpoint (the round stopped before its first one was written): start the round again")
         }
     }
 
