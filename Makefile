@@ -6,7 +6,7 @@ APT_PACKAGES := libssl-dev coinor-libclp-dev pkg-config openssl
 BENCH_PACKAGES := coinor-clp
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps build release test bench demo clean
+.PHONY: all deps bench-deps build release test bench chaos demo clean
 
 all: build
 
@@ -47,6 +47,11 @@ bench: bench-deps release
 	python3 Scripts/bench_transport.py --parley .build/release/parley --out BENCHMARKS.md
 	python3 Scripts/bench_federation.py --parley .build/release/parley --out BENCHMARKS.md --repeat 5
 	python3 Scripts/bench_recovery.py --parley .build/release/parley --out BENCHMARKS.md
+
+# Fault runs: rounds over real node processes, each disturbed by a random kill, stop or
+# restart (of nodes or the coordinator); fails if any round misses its optimum. Some minutes.
+chaos: release
+	python3 Scripts/chaos.py --parley .build/release/parley --out BENCHMARKS.md
 
 demo: build
 	@Scripts/demo.sh
