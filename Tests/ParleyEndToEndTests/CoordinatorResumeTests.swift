@@ -147,9 +147,8 @@ import Glibc
         try FileManager.default.removeItem(atPath: plans)
         try FileManager.default.moveItem(atPath: plans + ".away", toPath: plans)
         let pid = try #require(nodes.processIdentifiers[restarted])
-        kill(pid, SIGTERM)
-        for _ in 0..<200 where kill(pid, 0) == 0 { usleep(25_000) }
-        let config = federation.nodeConfigurations.first { $0.party == restarted }!.path
+        stopProcess(pid, with: SIGTERM)
+        let config = federation.configuration(of: restarted)
         let again = try launchParley(["node", "--config", config])
         defer { if again.isRunning { kill(again.processIdentifier, SIGTERM) } }
 
@@ -210,7 +209,7 @@ import Glibc
         let (federation, nodes) = try await startFederation("env_aggr", scratch: scratch)
         defer { nodes.stop() }
         let victim = federation.contract.partners[1].name
-        let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
+        let victimConfig = federation.configuration(of: victim)
         let run = "\(scratch.path)/run"
         let coordinator = try launchParley(roundArguments(federation, method: "admm", out: run) + ["--partner-deadline", "60"])
         let pid = try #require(nodes.processIdentifiers[victim])

@@ -80,6 +80,19 @@ func jointPlan(of federation: LocalFederation, round: String, program: LinearPro
     return x
 }
 
+extension LocalFederation {
+    /// The node.yaml of `party`.
+    func configuration(of party: String) -> String {
+        nodeConfigurations.first { $0.party == party }!.path
+    }
+}
+
+/// Sends `signal` to `pid` and waits (up to five seconds) until the process is gone.
+func stopProcess(_ pid: pid_t, with signal: Int32 = SIGTERM) {
+    kill(pid, signal)
+    for _ in 0..<500 where kill(pid, 0) == 0 { usleep(10_000) }
+}
+
 /// The run's summary.json as a dictionary.
 func readSummary(_ run: String) throws -> [String: Any] {
     let data = try Data(contentsOf: URL(fileURLWithPath: "\(run)/summary.json"))

@@ -17,7 +17,7 @@ import Glibc
         let (federation, nodes) = try await startFederation("pds-02", scratch: scratch)
         defer { nodes.stop() }
         let victim = federation.contract.partners[3].name
-        let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
+        let victimConfig = federation.configuration(of: victim)
 
         let run = "\(scratch.path)/run"
         let coordinatorLog = "\(scratch.path)/coordinator.log"
@@ -56,7 +56,7 @@ import Glibc
         let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
         let victim = federation.contract.partners[0].name
-        let victimConfig = federation.nodeConfigurations.first { $0.party == victim }!.path
+        let victimConfig = federation.configuration(of: victim)
         let model = "\(scratch.path)/chain/partners/\(victim)/model.mps"
         let state = "\(federation.directory)/\(victim)/state"
 
@@ -69,8 +69,7 @@ import Glibc
 
         // The operator edits the model (here a comment line: any change counts) and restarts.
         let pid = try #require(nodes.processIdentifiers[victim])
-        kill(pid, SIGTERM)
-        for _ in 0..<200 where kill(pid, 0) == 0 { usleep(25_000) }
+        stopProcess(pid, with: SIGTERM)
         let original = try String(contentsOfFile: model, encoding: .utf8)
         try ("* edited by the operator\n" + original).write(toFile: model, atomically: true, encoding: .utf8)
         let edited = try FileDigest.sha256(path: model)
@@ -139,7 +138,7 @@ import Glibc
         let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
         let late = federation.contract.partners[1]
-        let config = federation.nodeConfigurations.first { $0.party == late.name }!.path
+        let config = federation.configuration(of: late.name)
         let pid = try #require(nodes.processIdentifiers[late.name])
         kill(pid, SIGKILL)
         try await Task.sleep(for: .milliseconds(200))
@@ -208,11 +207,10 @@ import Glibc
         let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
         defer { nodes.stop() }
         let late = federation.contract.partners[1]
-        let config = federation.nodeConfigurations.first { $0.party == late.name }!.path
+        let config = federation.configuration(of: late.name)
         let (_, port) = try #require(NodeConfiguration.splitEndpoint(late.endpoint))
         let pid = try #require(nodes.processIdentifiers[late.name])
-        kill(pid, SIGKILL)
-        for _ in 0..<200 where kill(pid, 0) == 0 { usleep(10_000) }
+        stopProcess(pid, with: SIGKILL)
         let listener = try HangUpListener(port: port)
 
         // Hanging up for good: the round ends after the deadline, naming the node and the reason.
