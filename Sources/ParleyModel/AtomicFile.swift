@@ -58,9 +58,8 @@ public enum AtomicFile {
         try write(Array(text.utf8), to: path, permissions: permissions)
     }
 
-    /// Creates `path` and any missing parent directories.
-    /// Creates the directory (and its parents) if missing; `permissions`, if given, are the mode
-    /// of those it creates (the umask aside).
+    /// Creates `path` and any missing parent directories; `permissions`, if given, are the mode of
+    /// those it creates (the umask aside).
     public static func createDirectory(_ path: String, permissions: mode_t? = nil) throws(ModelFileError) {
         do {
             try FileManager.default.createDirectory(
