@@ -245,19 +245,29 @@ extension RemotePartner {
                     if now - since >= reconnect.deadline {
                         let why =
                             (error as? NodeBusy).map { "busy for \(reconnect.deadline): \($0.text)" }
-                            ?? "unreachable at \(endpoint) for \(reconnect.deadline): \(error)"
+                            ?? "unreachable at \(endpoint) for \(reconnect.deadline): \(Self.reason(error, at: endpoint))"
                         await giveUp(PartnerError(partner: name, kind: .unreachable, message: why))
                         return
                     }
                     let left = reconnect.deadline - (now - since)
                     if !welcomedOnce && attempt == 0 && !(error is NodeBusy) {
                         let state = error is NotReachable ? "not reachable yet" : "not ready yet"
-                        waiting?("\(name) at \(endpoint) is \(state) (\(error)); trying again for up to \(reconnect.deadline)")
+                        waiting?("\(name) at \(endpoint) is \(state) (\(Self.reason(error, at: endpoint))); trying again for up to \(reconnect.deadline)")
                     }
                     try? await Task.sleep(for: min(reconnect.delay(attempt: attempt), left))
                     attempt += 1
                 }
             }
+        }
+
+        /// The error's text for a message that names `endpoint` already: without the "cannot
+        /// connect to EP: " or "EP: " the transport puts in front of it.
+        static func reason(_ error: any Error, at endpoint: String) -> String {
+            let text = "\(error)"
+            for prefix in ["cannot connect to \(endpoint): ", "\(endpoint): "] where text.hasPrefix(prefix) {
+                return String(text.dropFirst(prefix.count))
+            }
+            return text
         }
 
         /// Sends one request and waits for its answer, passing over pongs to earlier pings.
