@@ -56,7 +56,7 @@ public struct ConvergenceReport: Sendable {
     public static func linkingPath(runDirectory: String) -> String { "\(runDirectory)/linking.csv" }
 
     /// Each row's name and price from a `linking.csv` (nil when there is none), naming the file
-    /// and line of anything unreadable. Names are taken whole: the four numeric fields are the last.
+    /// and line of anything unreadable. Names may be quoted (`CSVText`); the four numeric fields are the last.
     static func linkingPrices(path: String) throws(ModelFileError) -> [(row: String, price: Double?)]? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         var rows: [(row: String, price: Double?)] = []
@@ -67,14 +67,14 @@ public struct ConvergenceReport: Sendable {
                 }
                 continue
             }
-            var fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count >= 5 else { throw ModelFileError(file: path, line: k + 1, message: "expected 5 fields, found \(fields.count)") }
-            let price = fields.removeLast()
-            fields.removeLast(3)
+            guard let (name, fields) = CSVText.split(line, trailing: 4) else {
+                throw ModelFileError(file: path, line: k + 1, message: "expected a row name and 4 fields")
+            }
+            let price = fields[3]
             guard price.isEmpty || Double(price) != nil else {
                 throw ModelFileError(file: path, line: k + 1, message: "price '\(price)' is not a number")
             }
-            rows.append((fields.joined(separator: ","), Double(price)))
+            rows.append((name, Double(price)))
         }
         return rows
     }

@@ -48,8 +48,7 @@ public struct LocalRound: Sendable {
             printer: printer)
         return try await runner.run(partners: partners) { partner in
             // Each partner forms its own share; here (local mode) the runner files it for them.
-            guard let local = partner as? LocalPartner, let plan = await local.plan() else { return }
-            let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
+            guard let local = partner as? LocalPartner, let text = await local.planTable() else { return }
             try AtomicFile.write(text, to: "\(outputDirectory)/plans/\(local.name).csv")
             if let table = await local.linkingTable() {
                 try AtomicFile.write(table, to: "\(outputDirectory)/plans/\(local.name).linking.csv")

@@ -276,7 +276,7 @@ struct RoundRunner: Sendable {
         }
         var text = "row,lower,upper,activity,price\n"
         for (i, row) in contract.linkingRows.enumerated() {
-            text += "\(row.name),\(cell(row.lower)),\(cell(row.upper)),\(cell(activity[i])),\(cell(prices?[i]))\n"
+            text += "\(CSVText.field(row.name)),\(cell(row.lower)),\(cell(row.upper)),\(cell(activity[i])),\(cell(prices?[i]))\n"
         }
         return text
     }

@@ -514,7 +514,7 @@ public actor LocalPartner: Partner {
     /// empty price when the round proved none).
     public func linkingTable() -> String? {
         guard let rows = linkingRowsAtTheEnd() else { return nil }
-        return "row,usage,price\n" + rows.map { "\($0.row),\($0.usage),\($0.price.map { "\($0)" } ?? "")\n" }.joined()
+        return "row,usage,price\n" + rows.map { "\(CSVText.field($0.row)),\($0.usage),\($0.price.map { "\($0)" } ?? "")\n" }.joined()
     }
 
     /// This partner's linking rows under its final plan: each row's name, the plan's usage of it
@@ -561,6 +561,12 @@ public actor LocalPartner: Partner {
     public func plan() -> [(variable: String, value: Double)]? {
         guard let finalPlan else { return nil }
         return zip(problem.program.columnNames, finalPlan).map { ($0, $1) }
+    }
+
+    /// `plan()` as the CSV a partner keeps (`variable,value`). Nil before the final instruction.
+    public func planTable() -> String? {
+        guard let plan = plan() else { return nil }
+        return "variable,value\n" + plan.map { "\(CSVText.field($0.variable)),\($0.value)\n" }.joined()
     }
 }
 

@@ -387,7 +387,7 @@ public struct NodeService: Service {
                 message: "the plan of round \(instruction.round) is final (written to \(path)); a provisional plan for it is refused")
         }
         let x = try await partner.formPlan(instruction.partnerInstruction)
-        let written = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", maxSplits: 1).last.flatMap { Double($0) } }
+        let written = text.split(separator: "\n").dropFirst().map { CSVText.split($0, trailing: 1).flatMap { Double($0.fields[0]) } }
         guard written.count == x.count && zip(written, x).allSatisfy({ $0 == $1 }) else {
             throw PartnerError(
                 partner: configuration.party, kind: .badRequest,
@@ -402,8 +402,7 @@ public struct NodeService: Service {
     }
 
     private func writePlan(_ partner: LocalPartner, round: String, isFinal: Bool) async throws -> String {
-        guard let plan = await partner.plan() else { throw NodeError("no plan after the final instruction") }
-        let text = "variable,value\n" + plan.map { "\($0.variable),\($0.value)" }.joined(separator: "\n") + "\n"
+        guard let text = await partner.planTable() else { throw NodeError("no plan after the final instruction") }
         let state = configuration.state
         let path = Self.planPath(state: state, round: round, isFinal: isFinal)
         // Beside the plan, its linking rows' usage and final prices (both written again if the

@@ -149,6 +149,49 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(work)/early/plans").isEmpty)
     }
 
+    /// Names with commas and double quotes (MPS allows both) are quoted in the plans and the
+    /// linking tables as RFC 4180 has them, and read back whole: by `log show`'s prices line, and
+    /// into a plan of the original model that is feasible and optimal.
+    @Test func namesWithCommasAndQuotesAreQuotedInEveryTable() async throws {
+        let work = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        // lands3 with every first-stage column and every non-anticipativity (linking) row renamed.
+        for file in ["lands3.mps", "lands3.dec"] {
+            let text = try String(contentsOfFile: Fixtures.path("blocks/\(file)"), encoding: .utf8)
+            try text.replacingOccurrences(of: "_X", with: ",\"X").write(toFile: "\(work)/\(file)", atomically: true, encoding: .utf8)
+        }
+        let program = try MPSReader().read(path: "\(work)/lands3.mps")
+        #expect(program.columnNames.contains("S0,\"X1") && program.rowNames.contains("NA0,\"X1_0_1"))
+        let decomposition = try BlockDecomposition.read(path: "\(work)/lands3.dec", for: program)
+        let split = try ChainSplitter(chainName: "lands3").split(program, decomposition)
+        _ = try split.write(to: "\(work)/chain")
+        let result = try await LocalRound(chainPath: "\(work)/chain/chain.yaml", method: .dw, outputDirectory: "\(work)/run").run()
+        #expect(result.status == .optimal)
+
+        var x = Array(repeating: 0.0, count: program.columnCount)
+        let index = program.columnIndexByName()
+        for party in split.contract.partners {
+            let lines = try String(contentsOfFile: "\(work)/run/plans/\(party.name).csv", encoding: .utf8).split(separator: "\n")
+            for line in lines.dropFirst() {
+                let (name, fields) = try #require(CSVText.split(line, trailing: 1), "\(line)")
+                #expect(name.contains(",") == line.hasPrefix("\""), "\(line)")
+                x[try #require(index[name], "\(name)")] = try #require(Double(fields[0]))
+            }
+        }
+        let plan = try String(contentsOfFile: "\(work)/run/plans/\(split.contract.partners[0].name).csv", encoding: .utf8)
+        #expect(plan.contains("\n\"S0,\"\"X1\","), "\(plan)")
+        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
+        #expect(program.maximumViolation(x) <= 1e-6)
+        #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
+
+        let table = try String(contentsOfFile: "\(work)/run/linking.csv", encoding: .utf8)
+        #expect(table.contains("\n\"NA0,\"\"X1_0_1\",0.0,0.0,"), "\(table)")
+        let own = try String(contentsOfFile: "\(work)/run/plans/\(split.contract.partners[0].name).linking.csv", encoding: .utf8)
+        #expect(own.contains("\n\"NA0,\"\"X1_0_1\","), "\(own)")
+        let prices = try #require(try ConvergenceReport.pricesLine(runDirectory: "\(work)/run"))
+        #expect(prices.contains("; largest NA0,\"X"), "\(prices)")
+    }
+
     /// Round ids made in the same second differ (a node would take a repeated id for the same
     /// round resumed), and they are safe file names of the form chain-seconds-8 hex digits.
     @Test func roundIDsMadeTogetherDiffer() throws {

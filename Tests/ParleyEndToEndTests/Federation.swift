@@ -61,9 +61,9 @@ final class Scratch {
 /// Reads a node's plan file (`variable,value` lines).
 func readPlan(_ path: String) throws -> [(String, Double)] {
     let text = try String(contentsOfFile: path, encoding: .utf8)
-    return text.split(separator: "\n").dropFirst().map { line in
-        let parts = line.split(separator: ",", maxSplits: 1)
-        return (String(parts[0]), Double(parts[1])!)
+    return try text.split(separator: "\n").dropFirst().map { line in
+        let (name, fields) = try #require(CSVText.split(line, trailing: 1), "\(path): \(line)")
+        return (name, try #require(Double(fields[0]), "\(path): \(line)"))
     }
 }
 
