@@ -28,6 +28,14 @@ static inline long parley_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL
 static inline long parley_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return SSL_set_tlsext_host_name(ssl, name);
 }
+// The peer's own certificate, also after its verification failed (a client keeps the chain the
+// server sent before verifying it, but sets the peer certificate only once it passes).
+static inline X509 *parley_SSL_peer_leaf(const SSL *ssl) {
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    if (peer != NULL) return peer;
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+    return chain != NULL && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
+}
 static inline size_t parley_BIO_pending(BIO *bio) { return BIO_ctrl_pending(bio); }
 static inline long parley_BIO_set_mem_eof_return(BIO *bio, int value) { return BIO_set_mem_eof_return(bio, value); }
 static inline void parley_OPENSSL_free(void *pointer) { OPENSSL_free(pointer); }

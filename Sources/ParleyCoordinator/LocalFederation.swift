@@ -31,9 +31,12 @@ public struct LocalFederation: Sendable {
         var contract = try ChainContract.load(path: "\(chainDirectory)/chain.yaml")
         precondition(partnerHosts == nil || partnerHosts?.count == contract.partners.count, "one host per partner")
         let hosts = partnerHosts ?? Array(repeating: host, count: contract.partners.count)
-        // Free on this machine's loopback; an address of a partner's own has every port free.
-        let ports = try await freePorts(contract.partners.count, host: "127.0.0.1")
-        for k in contract.partners.indices { contract.partners[k].endpoint = "\(hosts[k]):\(ports[k])" }
+        // Free at `host` on this machine; an address of a partner's own has every port free.
+        let ports = try await freePorts(contract.partners.count, host: partnerHosts == nil ? host : "127.0.0.1")
+        for k in contract.partners.indices {
+            // An IPv6 address goes in brackets, as endpoints are written.
+            contract.partners[k].endpoint = hosts[k].contains(":") ? "[\(hosts[k])]:\(ports[k])" : "\(hosts[k]):\(ports[k])"
+        }
 
         func certify(_ name: String, host: String) throws -> TLSConfiguration {
             let partyDirectory = "\(directory)/\(name)"
@@ -54,7 +57,7 @@ public struct LocalFederation: Sendable {
             let text = """
                 # Node of \(party.name) in a local federation (see Deploy/examples/node.yaml for every key).
                 party: \(party.name)
-                listen: \(party.endpoint)
+                listen: "\(party.endpoint)"
                 contract: \(chainPath)
                 model: \(model)
                 state: \(directory)/\(party.name)/state

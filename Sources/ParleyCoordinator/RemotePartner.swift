@@ -110,14 +110,18 @@ public final class RemotePartner: Partner, Sendable {
     }
 
     static func describe(_ error: any Error, partner: String, endpoint: String) -> PartnerError {
+        /// The text with the endpoint in front, unless the transport put it there already.
+        func naming(_ endpoint: String, _ text: String) -> String {
+            text.hasPrefix("\(endpoint): ") || text.hasPrefix("cannot connect to \(endpoint): ") ? text : "\(endpoint): \(text)"
+        }
         if let error = error as? PartnerError { return error }
         if let error = error as? TransportError {
             switch error.kind {
             case .timedOut: return PartnerError(partner: partner, kind: .solverFailure, message: "timed out: \(error.message)")
-            default: return PartnerError(partner: partner, kind: .solverFailure, message: "\(endpoint): \(error.message)")
+            default: return PartnerError(partner: partner, kind: .solverFailure, message: naming(endpoint, error.message))
             }
         }
-        return PartnerError(partner: partner, kind: .solverFailure, message: "\(endpoint): \(error)")
+        return PartnerError(partner: partner, kind: .solverFailure, message: naming(endpoint, "\(error)"))
     }
 
     private func exchange(_ message: WireMessage) async throws -> WireMessage {

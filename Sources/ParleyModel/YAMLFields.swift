@@ -37,7 +37,7 @@ struct YAMLFields {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
-            return ModelFileError(file: file, line: mark.line, message: "YAML: \(problem)")
+            return ModelFileError(file: file, line: mark.line, message: "YAML: \(problem)" + bracketHint(text, line: mark.line))
         case .duplicatedKeysInMapping(let duplicates, let context):
             let unique = Array(Set(duplicates)).sorted()
             let keys = unique.map { "'\($0)'" }.joined(separator: ", ")
@@ -49,6 +49,16 @@ struct YAMLFields {
         default:
             return ModelFileError(file: file, line: nil, message: "YAML: \(error)")
         }
+    }
+
+    /// A hint when line `line` (1-based) holds an unquoted bracketed IPv6 endpoint, which YAML
+    /// reads as the start of a list.
+    static func bracketHint(_ text: String, line: Int) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count,
+            let match = lines[line - 1].firstMatch(of: /:\s*(\[[0-9A-Fa-f:.%\w]*\]:[0-9]+)\s*(#.*)?$/)
+        else { return "" }
+        return " (an IPv6 endpoint must be quoted: \"\(match.1)\")"
     }
 
     /// The 1-based line of the second `key:` at the indentation of the first, at or after line

@@ -30,6 +30,8 @@ public enum SecureClient {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> SecureConnection {
         precondition(context.role == .client, "SecureClient needs a client TLS context")
+        // As endpoints are written: an IPv6 address in brackets.
+        let endpoint = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         let (channel, handshake, traffic): (NIOAsyncChannel<WireMessage, WireMessage>, EventLoopFuture<String>, TrafficCounter)
         do {
             (channel, handshake, traffic) = try await ClientBootstrap(group: group)
@@ -45,17 +47,17 @@ public enum SecureClient {
         } catch let error as TransportError {
             throw error
         } catch {
-            throw TransportError(.connectionFailed, "cannot connect to \(host):\(port): \(reason(error))")
+            throw TransportError(.connectionFailed, "cannot connect to \(endpoint): \(reason(error))")
         }
         do {
             let peer = try await handshake.get()
-            return SecureConnection(peer: peer, remoteAddress: "\(host):\(port)", traffic: traffic, channel: channel)
+            return SecureConnection(peer: peer, remoteAddress: endpoint, traffic: traffic, channel: channel)
         } catch {
             try? await channel.channel.close()
             if let error = error as? TransportError {
-                throw TransportError(error.kind, "\(host):\(port): \(error.message)")
+                throw TransportError(error.kind, "\(endpoint): \(error.message)")
             }
-            throw TransportError(.handshakeFailed, "\(host):\(port): \(error)")
+            throw TransportError(.handshakeFailed, "\(endpoint): \(error)")
         }
     }
 }

@@ -24,6 +24,8 @@ final class TLSSession {
     private let networkInput: OpaquePointer
     private let networkOutput: OpaquePointer
     let context: TLSContext
+    /// The server's address as dialled (a client's), which its certificate must name.
+    private let expectedHost: String?
 
     /// - Parameter expectedHost: for a client, the server's DNS name or IP address, checked
     ///   against the server certificate's SANs during the handshake; ignored for a server.
@@ -44,6 +46,7 @@ final class TLSSession {
         self.networkInput = input
         self.networkOutput = output
         self.context = context
+        self.expectedHost = context.role == .client ? expectedHost : nil
 
         switch context.role {
         case .server:
@@ -156,6 +159,18 @@ final class TLSSession {
         return PeerCertificate.parleyIdentities(of: certificate)
     }
 
+    /// The DNS and IP address SANs of the peer's certificate ("DNS:…", "IP Address:…").
+    private func serverAddressNames() -> [String] {
+        guard let certificate = parley_SSL_peer_leaf(ssl), let raw = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil)
+        else { return [] }
+        return ConsortiumCertificates.GeneralNames(owning: OpaquePointer(raw)).names.compactMap { name in
+            switch name {
+            case .dns, .ip: name.description
+            default: nil
+            }
+        }
+    }
+
     /// What went wrong, in OpenSSL's words plus, when certificate verification failed, the
     /// verification result ("certificate has expired", "certificate revoked", …).
     private func failureText() -> String {
@@ -166,6 +181,13 @@ final class TLSSession {
             if verify == X509_V_ERR_CRL_HAS_EXPIRED, let list = context.configuration.revocationListPath {
                 // Not the peer's fault: every peer is refused until a current list is installed.
                 parts.append("this party's revocation list \(list) is past its next update; install the consortium operator's current one")
+            }
+            if verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH, let host = expectedHost {
+                // The usual cause is a node dialled at an address its certificate was not made for.
+                let names = serverAddressNames()
+                parts.append(
+                    "the server's certificate names \(names.isEmpty ? "no DNS name or IP address" : names.joined(separator: ", ")), not \(host): "
+                        + "dial it at an address it names, or have its party request a certificate with --host \(host)")
             }
         }
         let queue = drainOpenSSLErrors()

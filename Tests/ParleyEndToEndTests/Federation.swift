@@ -101,18 +101,18 @@ func readSummary(_ run: String) throws -> [String: Any] {
 
 /// Splits a block instance with `parley split` and sets up a local federation for it (CA,
 /// certificates, node.yaml files), without starting any node.
-func prepareFederation(_ instance: String, scratch: Scratch) async throws -> LocalFederation {
+func prepareFederation(_ instance: String, scratch: Scratch, host: String = "127.0.0.1") async throws -> LocalFederation {
     let chain = "\(scratch.path)/chain"
     let split = try await ParleyBinary.run([
         "split", Fixtures.path("blocks/\(instance).mps"), "--dec", Fixtures.path("blocks/\(instance).dec"), "--out", chain,
     ])
     guard split.status == 0 else { throw FederationSetupError(message: "parley split failed: \(split.output)") }
-    return try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation")
+    return try await LocalFederation.prepare(chainDirectory: chain, directory: "\(scratch.path)/federation", host: host)
 }
 
 /// `prepareFederation`, then its nodes started (waiting until they listen).
-func startFederation(_ instance: String, scratch: Scratch) async throws -> (LocalFederation, RunningNodes) {
-    let federation = try await prepareFederation(instance, scratch: scratch)
+func startFederation(_ instance: String, scratch: Scratch, host: String = "127.0.0.1") async throws -> (LocalFederation, RunningNodes) {
+    let federation = try await prepareFederation(instance, scratch: scratch, host: host)
     let nodes = try federation.startNodes(executable: ParleyBinary.path)
     let late = await offThePool { nodes.waitUntilListening() }
     guard late.isEmpty else { throw FederationSetupError(message: "nodes not listening: \(late)") }
@@ -177,6 +177,19 @@ func roundArguments(_ federation: LocalFederation, method: String, out: String) 
         "--tls-certificate", federation.coordinatorTLS.certificatePath, "--tls-key", federation.coordinatorTLS.privateKeyPath,
         "--tls-ca", federation.coordinatorTLS.trustRootsPath,
     ]
+}
+
+/// Whether a TCP socket can listen on ::1 here.
+func ipv6LoopbackWorks() -> Bool {
+    let socket = Glibc.socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { return false }
+    defer { close(socket) }
+    var address = sockaddr_in6()
+    address.sin6_family = sa_family_t(AF_INET6)
+    address.sin6_addr = in6addr_loopback
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
+    }
 }
 
 struct FederationSetupError: Error, CustomStringConvertible {

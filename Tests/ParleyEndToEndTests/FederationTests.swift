@@ -75,6 +75,28 @@ import Testing
         #expect(second["round"] as? String != summary["round"] as? String)
     }
 
+    /// Nodes on IPv6 loopback: endpoints in brackets, certificates naming ::1, the node.yaml
+    /// `listen` quoted. The round reaches the optimum and every node writes its plan. (Needs ::1,
+    /// which a container may lack.)
+    @Test(.enabled(if: ipv6LoopbackWorks(), "no IPv6 loopback (::1) on this machine"))
+    func lands3ByDWOverIPv6Loopback() async throws {
+        let scratch = try Scratch("lands3-v6")
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch, host: "::1")
+        defer { nodes.stop() }
+        #expect(federation.contract.partners.allSatisfy { $0.endpoint.hasPrefix("[::1]:") })
+        let run = "\(scratch.path)/run"
+        let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
+        #expect(round.status == 0, "\(round.output)")
+        let summary = try readSummary(run)
+        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        let program = try MPSReader().read(path: Fixtures.path("blocks/lands3.mps"))
+        let x = try jointPlan(of: federation, round: try #require(summary["round"] as? String), program: program)
+        #expect(program.maximumViolation(x) <= 1e-6)
+        #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
+    }
+
     /// DW stopped at its iteration limit in phase 2, over the network: exit status 3, and every
     /// node still writes its share of the best plan so far, as provisional, which together meet
     /// lands3's rows and cost the reported objective.

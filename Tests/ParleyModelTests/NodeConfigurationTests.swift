@@ -77,6 +77,21 @@ import Testing
         }
     }
 
+    /// YAML reads `[` as the start of a list: an IPv6 endpoint works quoted, and unquoted the
+    /// error says to quote it.
+    @Test func anUnquotedIPv6EndpointIsToldToBeQuoted() throws {
+        let quoted = complete.replacingOccurrences(of: "127.0.0.1:7401", with: "\"[::1]:7401\"")
+        #expect(try NodeConfiguration.parse(yaml: quoted, file: "node.yaml").listen == "[::1]:7401")
+        let bare = complete.replacingOccurrences(of: "127.0.0.1:7401", with: "[::1]:7401  # loopback")
+        #expect(
+            throws: ModelFileError(
+                file: "node.yaml", line: 2,
+                message: "YAML: did not find expected node content (an IPv6 endpoint must be quoted: \"[::1]:7401\")")
+        ) {
+            _ = try NodeConfiguration.parse(yaml: bare, file: "node.yaml")
+        }
+    }
+
     @Test func endpointsSplitWithIPv6() {
         #expect(NodeConfiguration.splitEndpoint("[::1]:7401")! == ("::1", 7401))
         #expect(NodeConfiguration.splitEndpoint("node-a.example:443")! == ("node-a.example", 443))
