@@ -76,9 +76,16 @@ final class CheckpointStore: @unchecked Sendable {
         if let resumed { try save(resumed) }
     }
 
-    /// Appends what is new in `checkpoint`, then its state, and fsyncs.
+    /// Appends what is new in `checkpoint`, then its state, and fsyncs. All or nothing: a save
+    /// that fails (a full disk) cuts the log back to where it was and leaves what it would have
+    /// added for the next save, so the log never holds a torn record before a whole one.
     func save(_ checkpoint: RoundCheckpoint) throws {
         var bytes: [UInt8] = []
+        // What the log will hold once this save is on disk.
+        var masterWritten = self.masterWritten
+        var poolWritten = self.poolWritten
+        var poolRefs = self.poolRefs
+        var historyWritten = self.historyWritten
         let encoder = RunState.encoder()
         func record(_ type: UInt8, _ payload: [UInt8]) {
             bytes.append(type)
@@ -132,10 +139,19 @@ final class CheckpointStore: @unchecked Sendable {
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard descriptor >= 0 else { throw ModelFileError(file: path, line: nil, message: "cannot open (\(String(cString: strerror(errno))))") }
         defer { close(descriptor) }
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(descriptor) == 0 else {
-            throw ModelFileError(file: path, line: nil, message: "cannot append the checkpoint (\(String(cString: strerror(errno))))")
+        let end = lseek(descriptor, 0, SEEK_END)
+        if let failure = AtomicFile.appendWhole(bytes, to: descriptor) {
+            throw ModelFileError(file: path, line: nil, message: "cannot append the checkpoint (\(failure))")
         }
+        guard fsync(descriptor) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if end >= 0 { _ = ftruncate(descriptor, end) }
+            throw ModelFileError(file: path, line: nil, message: "cannot append the checkpoint (fsync: \(reason))")
+        }
+        self.masterWritten = masterWritten
+        self.poolWritten = poolWritten
+        self.poolRefs = poolRefs
+        self.historyWritten = historyWritten
     }
 
     private static func encode(_ column: DantzigWolfeCheckpoint.Column, kind: UInt8) -> [UInt8] {

@@ -9,12 +9,18 @@ public final class ConvergenceLog: @unchecked Sendable {
     // @unchecked: the file handle and counters are only touched under `lock`.
     private let lock = NSLock()
     private let handle: FileHandle?
+    private let path: String?
+    /// Bytes the disk did not take yet (full): written before the next line, so that the log
+    /// is whole again once there is room.
+    private var unwritten: [UInt8] = []
+    private let warned = WarnOnce()
     public let method: String
 
     /// Opens (truncates, or with `append` continues) `path` for the log, or keeps no file when
     /// `path` is nil.
     public init(path: String?, method: String, append: Bool = false) throws(ModelFileError) {
         self.method = method
+        self.path = path
         if let path {
             let exists = append && FileManager.default.fileExists(atPath: path)
             guard exists || FileManager.default.createFile(atPath: path, contents: nil),
@@ -64,22 +70,50 @@ public final class ConvergenceLog: @unchecked Sendable {
         return JSONText.object(fields)
     }
 
-    /// Appends a record to the file (flushed to the kernel at once).
-    /// Appends `record`, with `extra` fields (already JSON values) at the end of its line.
+    /// Appends `record`, with `extra` fields (already JSON values) at the end of its line, handed
+    /// to the kernel at once. A write the disk refuses (full) does not stop the round: it says so
+    /// once on stderr and keeps the bytes for the next append or `sync`.
     public func append(_ record: IterationRecord, extra: [(String, String)] = []) {
-        guard let handle else { return }
+        guard handle != nil else { return }
         var line = Self.jsonLine(record, method: method)
         if !extra.isEmpty {
             line.removeLast()  // the closing brace
             line += ", " + extra.map { "\(JSONText.string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
         }
         line += "\n"
-        lock.withLock { handle.write(Data(line.utf8)) }
+        lock.withLock {
+            unwritten += line.utf8
+            writeUnwritten()
+        }
     }
 
-    /// Makes the log durable (end of round).
-    public func sync() {
-        lock.withLock { try? handle?.synchronize() }
+    /// Makes the log durable (end of round); false if part of it could not be written.
+    @discardableResult
+    public func sync() -> Bool {
+        lock.withLock {
+            writeUnwritten()
+            try? handle?.synchronize()
+            return unwritten.isEmpty
+        }
+    }
+
+    /// Writes what is waiting, as much as the disk takes. Called under `lock`.
+    private func writeUnwritten() {
+        guard let handle else { return }
+        while !unwritten.isEmpty {
+            let written = unwritten.withUnsafeBytes { write(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if written > 0 {
+                unwritten.removeFirst(written)
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                let reason = written < 0 ? String(cString: strerror(errno)) : "nothing written"
+                warned.say(
+                    "warning: cannot append to \(path ?? "the convergence log") (\(reason)); the round goes on, and the lines "
+                        + "are written when there is room")
+                return
+            }
+        }
     }
 
     // MARK: Terminal table

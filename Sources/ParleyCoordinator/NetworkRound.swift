@@ -31,6 +31,9 @@ public struct NetworkRound: Sendable {
     /// Continue a round from its checkpoint (`parley round resume`); the round id is the
     /// checkpoint's.
     public var resume: RoundCheckpoint?
+    /// Resume round `handOverAgain`, which ended and wrote down its plan handover
+    /// (`RUN/handover.json`) but left no checkpoint: hand the same plans over again, nothing else.
+    public var handOverAgain: String?
 
     public init(chainPath: String, method: RoundMethod, outputDirectory: String, tls: TLSConfiguration) {
         self.chainPath = chainPath
@@ -50,7 +53,7 @@ public struct NetworkRound: Sendable {
                 "\(chainPath) changed since the round started (contract \(contractHash.prefix(12))…, "
                     + "checkpoint \(resume.contractHash.prefix(12))…): a resumed round must run under the same contract")
         }
-        let round = resume?.round ?? newRoundID(chain: contract.chain)
+        let round = resume?.round ?? handOverAgain ?? newRoundID(chain: contract.chain)
         let lock = try RoundRunner.lockRunDirectory(outputDirectory)
         defer { withExtendedLifetime(lock) {} }
         let context = try TLSContext(configuration: tls, role: .client)
@@ -111,6 +114,7 @@ public struct NetworkRound: Sendable {
         runner.round = round
         runner.checkpoints = true
         runner.resume = resume
+        runner.handOverOnly = resume == nil && handOverAgain != nil
         runner.traffic = {
             partners.reduce((sent: 0, received: 0)) { ($0.sent + $1.traffic.sent, $0.received + $1.traffic.received) }
         }

@@ -25,6 +25,9 @@ struct RoundRunner: Sendable {
     var checkpoints = false
     /// Continue from this checkpoint (`parley round resume`).
     var resume: RoundCheckpoint? = nil
+    /// A resume of a round that ended and wrote down its plan handover but has no checkpoint (its
+    /// disk was full): it hands the same plans over again and does nothing else.
+    var handOverOnly = false
     /// The round deadline guarding the partners' calls (networked rounds with a time limit).
     var deadline: RoundDeadline? = nil
 
@@ -70,14 +73,18 @@ struct RoundRunner: Sendable {
         // first went out) only hands its plans over again; any other start or resume decides anew.
         let handoverPath = PlanHandover.path(runDirectory: outputDirectory)
         var handedOver: PlanHandover? = nil
-        if resume != nil { handedOver = try RunState.readFinalHandover(runDirectory: outputDirectory) }
-        if let handover = handedOver, handover.round != resume?.round {
-            throw ModelFileError(file: handoverPath, line: nil, message: "a plan handover of round \(handover.round), not \(resume?.round ?? "")")
+        let resuming = resume != nil || handOverOnly
+        if resuming { handedOver = try RunState.readFinalHandover(runDirectory: outputDirectory) }
+        if let handover = handedOver, handover.round != round {
+            throw ModelFileError(file: handoverPath, line: nil, message: "a plan handover of round \(handover.round), not \(round ?? "")")
+        }
+        if handOverOnly && handedOver == nil {
+            throw ModelFileError(file: handoverPath, line: nil, message: "no final plan handover to hand over again")
         }
         if handedOver == nil { try? FileManager.default.removeItem(atPath: handoverPath) }
         let logPath = "\(outputDirectory)/convergence.jsonl"
         if let resume { try RunState.trimLog(path: logPath, to: resume, method: method.rawValue) }
-        let log = try ConvergenceLog(path: logPath, method: method.rawValue, append: resume != nil)
+        let log = try ConvergenceLog(path: logPath, method: method.rawValue, append: resuming)
         let round = self.round ?? newRoundID(chain: contract.chain)
         let method = method.rawValue
         let printer = printer
@@ -123,8 +130,10 @@ struct RoundRunner: Sendable {
             // replace it, so the nodes keep it apart from final plans.
             let isFinal = result.status == .optimal || result.status == .converged
             if checkpoints && handedOver == nil {
-                try RunState.write(
-                    PlanHandover(round: round, result: result, cpuSeconds: cpuSeconds, kinds: instruction, isFinal: isFinal), to: handoverPath)
+                try writingOut {
+                    try RunState.write(
+                        PlanHandover(round: round, result: result, cpuSeconds: cpuSeconds, kinds: instruction, isFinal: isFinal), to: handoverPath)
+                }
             }
             do {
                 // Every partner gets its instruction even when another's fails (as many plans
@@ -208,13 +217,27 @@ struct RoundRunner: Sendable {
             let now = traffic()
             fields += [("bytes_sent", "\(now.sent)"), ("bytes_received", "\(now.received)")]
         }
-        if let linkingActivity {
-            try AtomicFile.write(
-                Self.linkingTable(contract, activity: linkingActivity, prices: result.linkingPrices), to: "\(outputDirectory)/linking.csv")
+        try writingOut {
+            if let linkingActivity {
+                try AtomicFile.write(
+                    Self.linkingTable(contract, activity: linkingActivity, prices: result.linkingPrices), to: "\(outputDirectory)/linking.csv")
+            }
+            try AtomicFile.write(JSONText.object(fields) + "\n", to: "\(outputDirectory)/summary.json")
         }
-        let summary = JSONText.object(fields)
-        try AtomicFile.write(summary + "\n", to: "\(outputDirectory)/summary.json")
         return result
+    }
+
+    /// Runs `write`, a write of the round's results to the run directory. If it fails (a full
+    /// disk), a networked round's error says how to go on: its checkpoint, and the nodes' state,
+    /// are still there.
+    private func writingOut(_ write: () throws -> Void) throws {
+        do {
+            try write()
+        } catch let error as ModelFileError where checkpoints {
+            throw ModelFileError(
+                file: error.file, line: error.line,
+                message: error.message + "; once it can be written, `parley round resume \(outputDirectory)` takes the round up again")
+        }
     }
 
     /// Runs the round's method (from `resume`'s checkpoint, if set): its result, the plan
@@ -350,21 +373,6 @@ private final class CheckpointWriter: @unchecked Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             group.notify(queue: queue) { done.resume() }
         }
-    }
-}
-
-/// Prints a warning to stderr the first time only.
-private final class WarnOnce: @unchecked Sendable {
-    // The lock covers `said`.
-    private let lock = NSLock()
-    private var said = false
-
-    func say(_ message: String) {
-        let first = lock.withLock {
-            defer { said = true }
-            return !said
-        }
-        if first { FileHandle.standardError.write(Data((message + "\n").utf8)) }
     }
 }
 

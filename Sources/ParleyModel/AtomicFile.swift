@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Writes whole files so that a reader sees either the old content or the new, never a torn
 /// mixture, even if the process or the machine stops half-way.
 ///
@@ -68,5 +72,27 @@ public enum AtomicFile {
         } catch {
             throw ModelFileError(file: path, line: nil, message: "cannot create directory: \(MPSReader.reason(error))")
         }
+    }
+
+    /// Appends `bytes` to the file open as `descriptor` (with `O_APPEND`) whole or not at all: a
+    /// write the disk takes only in part (full) is cut back off, so the file never holds a torn
+    /// record that a later append, once there is room, would bury in its middle. Nil when done,
+    /// else why not.
+    public static func appendWhole(_ bytes: [UInt8], to descriptor: Int32) -> String? {
+        let end = lseek(descriptor, 0, SEEK_END)
+        var done = 0
+        while done < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
+            if written > 0 {
+                done += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                let reason = written < 0 ? String(cString: strerror(errno)) : "nothing written"
+                if done > 0 && end >= 0 { _ = ftruncate(descriptor, end) }
+                return done > 0 ? "\(reason) after \(done) of \(bytes.count) bytes" : reason
+            }
+        }
+        return nil
     }
 }

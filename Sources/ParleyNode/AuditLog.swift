@@ -95,9 +95,8 @@ public final class AuditLog: @unchecked Sendable {
         var line = Array(object.utf8)
         line.append(UInt8(ascii: "\n"))
         try lock.withLock {
-            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == line.count else {
-                throw NodeError("\(path): cannot append to the audit log (\(String(cString: strerror(errno))))")
+            if let failure = AtomicFile.appendWhole(line, to: descriptor) {
+                throw NodeError("\(path): cannot append to the audit log (\(failure))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ParleyDecomposition
+import ParleyModel
 
 #if canImport(Glibc)
 import Glibc
@@ -124,9 +125,8 @@ final class ProposalStore: @unchecked Sendable {
         }
         guard !lines.isEmpty else { return }
         try lock.withLock {
-            let written = lines.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == lines.count else {
-                throw NodeError("\(path): cannot store proposals (\(String(cString: strerror(errno))))")
+            if let failure = AtomicFile.appendWhole(lines, to: descriptor) {
+                throw NodeError("\(path): cannot store proposals (\(failure))")
             }
             kept.formUnion(added)
             unsynced = true
@@ -146,9 +146,8 @@ final class ProposalStore: @unchecked Sendable {
             withUnsafeBytes(of: value.bitPattern.littleEndian) { record.append(contentsOf: $0) }
         }
         try lock.withLock {
-            let written = record.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == record.count else {
-                throw NodeError("\(path): cannot store the ADMM step (\(String(cString: strerror(errno))))")
+            if let failure = AtomicFile.appendWhole(record, to: descriptor) {
+                throw NodeError("\(path): cannot store the ADMM step (\(failure))")
             }
             unsynced = true
         }

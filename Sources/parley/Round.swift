@@ -311,16 +311,27 @@ struct Round: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
                 let manifest = try RunState.readManifest(runDirectory: run)
-                guard FileManager.default.fileExists(atPath: RunState.checkpointPath(runDirectory: run)) else {
-                    printError("error: \(run): no checkpoint.log — the coordinator stopped before its first iteration ended; start the round again")
-                    throw ExitCode(1)
-                }
                 guard let method = RoundMethod(rawValue: manifest.method) else {
                     printError("error: \(RoundManifest.path(runDirectory: run)): unknown method '\(manifest.method)'")
                     throw ExitCode(1)
                 }
-                let checkpoint = try RunState.readCheckpoint(runDirectory: run, method: method)
-                guard checkpoint.round == manifest.round else {
+                // A round that ended and wrote down its plan handover needs no checkpoint to hand
+                // the plans over again (its first checkpoint may never have fit on a full disk).
+                let handover = try RunState.readFinalHandover(runDirectory: run).flatMap { $0.round == manifest.round ? $0 : nil }
+                var checkpoint: RoundCheckpoint? = nil
+                do {
+                    guard FileManager.default.fileExists(atPath: RunState.checkpointPath(runDirectory: run)) else {
+                        throw ModelFileError(
+                            file: run, line: nil, message: "no checkpoint.log — the coordinator stopped before its first iteration ended; start the round again")
+                    }
+                    checkpoint = try RunState.readCheckpoint(runDirectory: run, method: method)
+                } catch let error as ModelFileError where handover == nil {
+                    printError("error: \(error)")
+                    throw ExitCode(1)
+                } catch is ModelFileError {
+                    checkpoint = nil
+                }
+                if let checkpoint, checkpoint.round != manifest.round {
                     printError("error: \(RunState.checkpointPath(runDirectory: run)): checkpoint of round \(checkpoint.round), but round.json says \(manifest.round)")
                     throw ExitCode(1)
                 }
@@ -345,6 +356,7 @@ struct Round: AsyncParsableCommand {
                 round.dantzigWolfe = dantzigWolfe
                 round.admm = admm
                 round.resume = checkpoint
+                if checkpoint == nil { round.handOverAgain = handover?.round }
                 round.requestTimeout = .milliseconds(Int64(manifest.requestTimeoutSeconds * 1000))
                 round.reconnect.deadline = .milliseconds(Int64(manifest.partnerDeadlineSeconds * 1000))
                 round.heartbeat = manifest.heartbeatSeconds.map { .milliseconds(Int64($0 * 1000)) }

@@ -40,4 +40,39 @@ import Testing
         try AtomicFile.write("x", to: directory.file("a/b/c/f"))
         #expect(FileManager.default.fileExists(atPath: directory.file("a/b/c/f")))
     }
+
+    /// An append the disk takes only in part is cut back off, so the next one, once there is
+    /// room, starts where a whole record ended. The disk is "full" past 1 GiB + 100 bytes: the
+    /// process's file size limit, set for this test (no other test writes that far), on a sparse
+    /// file 1 GiB long.
+    @Test func anAppendTheDiskTakesInPartIsCutBackOff() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("journal")
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        let end: off_t = 1 << 30
+        try #require(ftruncate(descriptor, end) == 0)
+        let record = [UInt8](repeating: 7, count: 1000)
+
+        let fileSize = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+        var old = rlimit()
+        try #require(getrlimit(fileSize, &old) == 0)
+        let oldHandler = signal(SIGXFSZ, SIG_IGN)  // a write past the limit fails with EFBIG instead
+        var full = old
+        full.rlim_cur = rlim_t(end) + 100
+        try #require(setrlimit(fileSize, &full) == 0)
+        let failure = AtomicFile.appendWhole(record, to: descriptor)
+        setrlimit(fileSize, &old)
+        signal(SIGXFSZ, oldHandler)
+
+        #expect(failure == "File too large after 100 of 1000 bytes")
+        #expect(lseek(descriptor, 0, SEEK_END) == end)
+        #expect(AtomicFile.appendWhole(record, to: descriptor) == nil)
+        #expect(lseek(descriptor, 0, SEEK_END) == end + 1000)
+        let check = open(path, O_RDONLY | O_CLOEXEC)
+        defer { close(check) }
+        var back = [UInt8](repeating: 0, count: 1000)
+        #expect(pread(check, &back, 1000, end) == 1000 && back == record)
+    }
 }
