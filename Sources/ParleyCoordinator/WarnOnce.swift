@@ -1,4 +1,5 @@
 import Foundation
+import ParleyModel
 
 /// Prints a warning to stderr the first time only.
 final class WarnOnce: @unchecked Sendable {
@@ -11,6 +12,6 @@ final class WarnOnce: @unchecked Sendable {
             defer { said = true }
             return !said
         }
-        if first { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        if first { StandardError.write(message + "\n") }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ParleyModel
 
 /// Writes one JSON object per log event to standard error: `time`, `level`, `label`, `message`
 /// and the metadata as further keys — what `journalctl -o cat | jq` and log shippers expect.
@@ -32,7 +33,7 @@ public struct JSONLogHandler: LogHandler {
         guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return }
         line.append(UInt8(ascii: "\n"))
-        FileHandle.standardError.write(line)
+        StandardError.write(Array(line))
     }
 
     /// UTC with milliseconds, as 2026-11-29T20:48:34.302Z. FoundationEssentials' style takes

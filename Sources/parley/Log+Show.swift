@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParleyCoordinator
+import ParleyModel
 
 extension Log {
     /// `parley log show RUN [--follow]`: the convergence table and the summary.
@@ -30,7 +31,7 @@ extension Log {
                     try await ConvergenceReport.follow(
                         runDirectory: run, waitForStart: true,
                         waiting: { path in
-                            FileHandle.standardError.write(Data("waiting for \(path) (the round has not started yet; Ctrl-C to stop)\n".utf8))
+                            StandardError.write("waiting for \(path) (the round has not started yet; Ctrl-C to stop)\n")
                         }
                     ) { line in
                         print(line)

@@ -47,6 +47,9 @@ struct Node: AsyncParsableCommand {
         // SIGHUP (`kill -HUP`, a logrotate postrotate habit) would end the process by default;
         // there is nothing to reload by hand.
         signal(SIGHUP, SIG_IGN)
+        // A log reader that goes away (a pipe closed) must not end the daemon with SIGPIPE; the
+        // write fails and the line is lost instead.
+        signal(SIGPIPE, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         hangup.setEventHandler {
             logger.notice("SIGHUP: nothing to reload by hand; new TLS files and a moved audit log are taken up at the next connection")

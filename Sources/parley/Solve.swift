@@ -137,7 +137,7 @@ struct SolveReport {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    StandardError.write(message + "\n")
 }
 
 /// This process's user CPU time so far, in seconds (the clock of CLP's CoinCpuTime).

@@ -109,4 +109,47 @@ struct FullDiskTests {
         let x = try jointPlan(of: federation, round: try #require(done["round"] as? String), program: program)
         #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
     }
+
+    /// A node's log (stderr) that cannot be written, to a full disk or to a reader that went away,
+    /// loses lines, not the node: both serve a round to its optimum. (Foundation's
+    /// `FileHandle.write` traps on a failed write, and SIGPIPE would end the process.)
+    @Test func aNodeWhoseLogCannotBeWrittenServesOn() async throws {
+        let scratch = try Scratch("full-log")
+        let (federation, nodes) = try await startFederation("lands3", scratch: scratch)
+        defer { nodes.stop() }
+        let disk = try SmallDisk(path: "\(scratch.path)/logs", kibibytes: 16)
+        defer { disk.unmount() }
+        _ = FileManager.default.createFile(atPath: "\(disk.path)/filler", contents: Data(count: 16 * 1024))
+        _ = FileManager.default.createFile(atPath: "\(disk.path)/node.log", contents: nil)
+
+        var relaunched: [Process] = []
+        defer { for process in relaunched where process.isRunning { kill(process.processIdentifier, SIGTERM) } }
+        for (k, party) in federation.contract.partners.prefix(2).enumerated() {
+            stopProcess(try #require(nodes.processIdentifiers[party.name]))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ParleyBinary.path)
+            process.arguments = ["node", "--config", federation.configuration(of: party.name)]
+            process.standardOutput = FileHandle.nullDevice
+            if k == 0 {
+                process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(disk.path)/node.log"))
+            } else {
+                let pipe = Pipe()
+                process.standardError = pipe
+                try pipe.fileHandleForReading.close()
+            }
+            try process.run()
+            relaunched.append(process)
+        }
+        // The round waits for the two (up to its partner deadline) while they start.
+        let run = "\(scratch.path)/run"
+        let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
+        #expect(round.status == 0, "\(round.output)")
+        let summary = try readSummary(run)
+        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
+        let objective = try #require(summary["objective"] as? Double)
+        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        #expect(relaunched.allSatisfy { $0.isRunning }, "a relaunched node died")
+        let written = try FileManager.default.attributesOfItem(atPath: "\(disk.path)/node.log")[.size] as? Int
+        #expect(written == 0)
+    }
 }
