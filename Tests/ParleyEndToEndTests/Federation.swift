@@ -93,6 +93,29 @@ func stopProcess(_ pid: pid_t, with signal: Int32 = SIGTERM) {
     for _ in 0..<500 where kill(pid, 0) == 0 { usleep(10_000) }
 }
 
+/// Checks a finished networked run of `instance`: its summary's status, its objective within
+/// `tolerance` (relative) of the reference optimum, and the plans the nodes wrote, put together,
+/// feasible for the original model (to 1e-6 of the plan's scale) and costing the optimum. Returns
+/// the summary.
+@discardableResult
+func expectReachedOptimum(
+    _ run: String, of instance: String, federation: LocalFederation, status: String = "optimal", tolerance: Double = 1e-6,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> [String: Any] {
+    let summary = try readSummary(run)
+    #expect(summary["status"] as? String == status, "\(summary["message"] ?? "")", sourceLocation: sourceLocation)
+    let reference = Fixtures.references.first { $0.name == instance }!.optimum
+    let objective = try #require(summary["objective"] as? Double, sourceLocation: sourceLocation)
+    #expect(abs(objective - reference) <= tolerance * abs(reference), "objective \(objective) vs \(reference)", sourceLocation: sourceLocation)
+    let program = try MPSReader().read(path: Fixtures.path("blocks/\(instance).mps"))
+    let round = try #require(summary["round"] as? String, sourceLocation: sourceLocation)
+    let x = try jointPlan(of: federation, round: round, program: program)
+    let scale = max(1, x.map(abs).max() ?? 1)
+    #expect(program.maximumViolation(x) <= 1e-6 * scale, "violation \(program.maximumViolation(x))", sourceLocation: sourceLocation)
+    #expect(abs(program.objectiveValue(x) - reference) <= tolerance * abs(reference), sourceLocation: sourceLocation)
+    return summary
+}
+
 /// The run's summary.json as a dictionary.
 func readSummary(_ run: String) throws -> [String: Any] {
     let data = try Data(contentsOf: URL(fileURLWithPath: "\(run)/summary.json"))
@@ -162,6 +185,20 @@ func launchParley(_ arguments: [String], log: String? = nil) throws -> Process {
     }
     try process.run()
     return process
+}
+
+/// Runs a system tool (`ip`, `mount`) to the end; its exit status and combined output.
+func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// Waits until `process` has exited, or `seconds` have passed.

@@ -87,14 +87,7 @@ import Testing
         let run = "\(scratch.path)/run"
         let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
         #expect(round.status == 0, "\(round.output)")
-        let summary = try readSummary(run)
-        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
-        let objective = try #require(summary["objective"] as? Double)
-        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
-        let program = try MPSReader().read(path: Fixtures.path("blocks/lands3.mps"))
-        let x = try jointPlan(of: federation, round: try #require(summary["round"] as? String), program: program)
-        #expect(program.maximumViolation(x) <= 1e-6)
-        #expect(abs(program.objectiveValue(x) - reference) <= 1e-6 * abs(reference))
+        try expectReachedOptimum(run, of: "lands3", federation: federation)
     }
 
     /// DW stopped at its iteration limit in phase 2, over the network: exit status 3, and every

@@ -37,14 +37,7 @@ struct FullDiskTests {
         try disk.resize(kibibytes: 4096)
         let resumed = try await ParleyBinary.run(["round", "resume", run, "--quiet"])
         #expect(resumed.status == 0, "\(resumed.output)")
-        let summary = try readSummary(run)
-        #expect(summary["status"] as? String == "optimal")
-        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
-        let objective = try #require(summary["objective"] as? Double)
-        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
-        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
-        let x = try jointPlan(of: federation, round: try #require(summary["round"] as? String), program: program)
-        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
+        let summary = try expectReachedOptimum(run, of: "pds-02", federation: federation)
         // The convergence log is whole: iterations 1…n, once each.
         let iterations = try String(contentsOfFile: "\(run)/convergence.jsonl", encoding: .utf8).split(separator: "\n").map { line in
             (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["iteration"] as? Int
@@ -100,14 +93,7 @@ struct FullDiskTests {
         try #require(listening, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         let resumed = try await ParleyBinary.run(["round", "resume", run, "--quiet"])
         #expect(resumed.status == 0, "\(resumed.output)")
-        let done = try readSummary(run)
-        #expect(done["status"] as? String == "optimal")
-        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
-        let objective = try #require(done["objective"] as? Double)
-        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
-        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
-        let x = try jointPlan(of: federation, round: try #require(done["round"] as? String), program: program)
-        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
+        try expectReachedOptimum(run, of: "pds-02", federation: federation)
     }
 
     /// A node's log (stderr) that cannot be written, to a full disk or to a reader that went away,
@@ -144,10 +130,7 @@ struct FullDiskTests {
         let run = "\(scratch.path)/run"
         let round = try await ParleyBinary.run(roundArguments(federation, method: "dw", out: run))
         #expect(round.status == 0, "\(round.output)")
-        let summary = try readSummary(run)
-        let reference = Fixtures.references.first { $0.name == "lands3" }!.optimum
-        let objective = try #require(summary["objective"] as? Double)
-        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
+        try expectReachedOptimum(run, of: "lands3", federation: federation)
         #expect(relaunched.allSatisfy { $0.isRunning }, "a relaunched node died")
         let written = try FileManager.default.attributesOfItem(atPath: "\(disk.path)/node.log")[.size] as? Int
         #expect(written == 0)

@@ -32,16 +32,7 @@ final class NetworkNamespaces: @unchecked Sendable {
     /// Runs `ip arguments…`; its exit status and combined output.
     @discardableResult
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ip ?? "/usr/sbin/ip")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runTool(ip ?? "/usr/sbin/ip", arguments)
     }
 
     init(tag: String, partners: Int) throws {

@@ -37,14 +37,8 @@ import Glibc
         if coordinator.isRunning { kill(coordinator.processIdentifier, SIGKILL) }
         #expect(coordinator.terminationStatus == 0, "\((try? String(contentsOfFile: coordinatorLog, encoding: .utf8)) ?? "")")
 
-        let summary = try readSummary(run)
-        let reference = Fixtures.references.first { $0.name == "pds-02" }!.optimum
-        let objective = try #require(summary["objective"] as? Double)
-        #expect(abs(objective - reference) <= 1e-6 * abs(reference), "objective \(objective) vs \(reference)")
-        // The restarted node formed its plan, and the joint plan is feasible.
-        let program = try MPSReader().read(path: Fixtures.path("blocks/pds-02.mps"))
-        let x = try jointPlan(of: federation, round: try #require(summary["round"] as? String), program: program)
-        #expect(program.maximumViolation(x) <= 1e-6 * max(1, x.map(abs).max() ?? 1))
+        // The restarted node formed its plan, and the joint plan is feasible and optimal.
+        try expectReachedOptimum(run, of: "pds-02", federation: federation)
     }
 
     /// A node restarted in the middle of a round with its private model edited: the round's

@@ -47,23 +47,10 @@ final class SmallDisk: @unchecked Sendable {
     }
 
     private static func unmount(_ path: String) throws -> (status: Int32, output: String) {
-        try command("/bin/umount", ["-l", path])
+        try runTool("/bin/umount", ["-l", path])
     }
 
     private static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try command("/bin/mount", arguments)
-    }
-
-    private static func command(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runTool("/bin/mount", arguments)
     }
 }
