@@ -89,8 +89,17 @@ public struct MPSReader: Sendable {
         {
             return String(cString: strerror(code.rawValue))
         }
-        if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadNoSuchFileError {
-            return "No such file or directory"
+        // FileManager's own errors (creating directories) carry no POSIX code: say what the
+        // system would, rather than "The operation could not be completed. …".
+        if ns.domain == NSCocoaErrorDomain {
+            switch ns.code {
+            case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return String(cString: strerror(ENOENT))
+            case NSFileWriteFileExistsError: return String(cString: strerror(EEXIST))
+            case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return String(cString: strerror(EACCES))
+            case NSFileWriteVolumeReadOnlyError: return String(cString: strerror(EROFS))
+            case NSFileWriteOutOfSpaceError: return String(cString: strerror(ENOSPC))
+            default: break
+            }
         }
         return ns.localizedDescription
     }

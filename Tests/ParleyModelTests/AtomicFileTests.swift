@@ -34,6 +34,16 @@ import Testing
         }
     }
 
+    /// FileManager's errors carry no POSIX code; the message says what the system would.
+    @Test func aDirectoryWhereAFileIsSaysSoPlainly() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("run")
+        try AtomicFile.write("x", to: path)
+        #expect(throws: ModelFileError(file: path, line: nil, message: "cannot create directory: File exists")) {
+            try AtomicFile.createDirectory(path)
+        }
+    }
+
     @Test func createsDirectories() throws {
         let directory = try TemporaryDirectory()
         try AtomicFile.createDirectory(directory.file("a/b/c"))
