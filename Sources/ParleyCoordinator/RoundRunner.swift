@@ -388,9 +388,13 @@ enum ProcessCPU {
 
 /// A new round's id: the chain's name, the start time in seconds (so ids sort by start) and 32
 /// random bits. A node takes a known id for the same round resumed, so two rounds started in the
-/// same second (a script running them back to back) must not share one.
+/// same second (a script running them back to back) must not share one. Nodes name files after
+/// it, and accept only letters, digits, '.', '_' and '-': the chain's name ("Acme chain 2027/EU")
+/// goes in with any other character as '-', at most 64 of them, not starting with '.'.
 public func newRoundID(chain: String) -> String {
     let seconds = Int(Date().timeIntervalSince1970)
     let suffix = String(UInt32.random(in: .min ... .max), radix: 16)
-    return "\(chain)-\(seconds)-\(String(repeating: "0", count: 8 - suffix.count))\(suffix)"
+    var name = String(chain.prefix(64).map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "-" })
+    if name.isEmpty || name.hasPrefix(".") { name = "chain" + name }
+    return "\(name)-\(seconds)-\(String(repeating: "0", count: 8 - suffix.count))\(suffix)"
 }

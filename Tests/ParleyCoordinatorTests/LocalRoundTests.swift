@@ -199,6 +199,11 @@ import Testing
         #expect(Set(ids).count == 100)
         let pattern = try Regex("^pds-02-[0-9]{10}-[0-9a-f]{8}$")
         #expect(ids.allSatisfy { $0.wholeMatch(of: pattern) != nil }, "\(ids.prefix(3))")
+        // A chain's name is free text; the id keeps what a node accepts in a file name.
+        let spaced = newRoundID(chain: "Acme chain 2027/EU ü")
+        #expect(spaced.wholeMatch(of: try Regex("^Acme-chain-2027-EU---[0-9]{10}-[0-9a-f]{8}$")) != nil, "\(spaced)")
+        #expect(newRoundID(chain: "../x").hasPrefix("chain..-x-"))
+        #expect(newRoundID(chain: String(repeating: "a", count: 300)).count == 64 + 20)
     }
 
     @Test func missingChainNamesTheFile() async throws {
