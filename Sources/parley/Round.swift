@@ -270,7 +270,8 @@ struct Round: AsyncParsableCommand {
                 Plans a DW round handed over when it stopped at a limit are provisional \
                 (STATE/plans/<round>.provisional.csv): the resumed round's final plans replace them. \
                 A round that ended but could not hand every partner its plan (RUN/handover.json) \
-                sends the same plan instructions again instead of iterating. \
+                sends the same plan instructions again instead of iterating, checkpoint or not (one \
+                that never fit on a full disk is not needed). \
                 Exit status as for `round start`.
                 """
         )
