@@ -16,7 +16,10 @@ public enum SecureClient {
         if let error = error as? NIOConnectionError {
             let reasons = error.connectionErrors.map { reason($0.error) }
             if !reasons.isEmpty { return Array(Set(reasons)).sorted().joined(separator: "; ") }
-            if let lookup = error.dnsAError ?? error.dnsAAAAError { return "cannot resolve \(error.host): \(lookup)" }
+            if let lookup = error.dnsAError ?? error.dnsAAAAError {
+                let why = (lookup as? SocketAddressError.UnknownHost)?.errorDescription ?? "\(lookup)"
+                return "cannot resolve \(error.host): \(why)"
+            }
             return "no address found for \(error.host)"
         }
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }

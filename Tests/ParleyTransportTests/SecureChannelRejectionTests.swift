@@ -162,6 +162,20 @@ import Testing
         await server.close()
     }
 
+    /// A name that does not resolve (`.invalid` never does, RFC 6761) is said in the resolver's
+    /// words, without NIO's type names and the endpoint again.
+    @Test func aHostThatDoesNotResolve() async throws {
+        let pki = try TestPKI()
+        let context = try TLSContext(configuration: pki.issue("coordinator"), role: .client)
+        await #expect {
+            _ = try await SecureClient.connect(host: "no-such-host.invalid", port: 7401, context: context, policy: .party("node"))
+        } throws: { error in
+            guard let error = error as? TransportError, error.kind == .connectionFailed else { return false }
+            return error.message.hasPrefix("cannot connect to no-such-host.invalid:7401: cannot resolve no-such-host.invalid: ")
+                && !error.message.contains("SocketAddressError") && !error.message.contains("port 7401")
+        }
+    }
+
     @Test func plainTCPClientSendingGarbage() async throws {
         let pki = try TestPKI()
         let server = try await EchoServer(pki: pki)
