@@ -4,29 +4,27 @@ import ParleyWire
 
 /// Opens TLS 1.3 connections to other parties with mutual authentication.
 public enum SecureClient {
+    /// What a failed connect (or listen) says, in the system's words ("Connection refused",
+    /// "Address already in use"), rather than NIO's nested description of every address it tried.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            let reasons = error.connectionErrors.map { reason($0.error) }
+            if !reasons.isEmpty { return Array(Set(reasons)).sorted().joined(separator: "; ") }
+            if let lookup = error.dnsAError ?? error.dnsAAAAError { return reason(lookup) }
+            return "no address found for \(error.host)"
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? SocketAddressError.UnknownHost { return "cannot resolve \(error.host): \(error.errorDescription)" }
+        if case ChannelError.connectTimeout(let limit) = error { return "no answer within \(Double(limit.nanoseconds) / 1e9) s" }
+        return "\(error)"
+    }
+
     /// Connects to `host:port` and completes the handshake. The server's certificate must come
     /// from the consortium CA, name `host` (DNS or IP SAN) and carry the identity `policy` wants.
     ///
     /// With TLS 1.3 the client's handshake ends before the server has judged the client's own
     /// certificate: a refusal shows up on the first `receive()`. Protocols on top should treat
     /// the server's first message as the signal that it accepted this party.
-    /// What a failed connect says, in the system's words ("Connection refused"), rather than
-    /// NIO's nested description of every address it tried.
-    static func reason(_ error: any Error) -> String {
-        if let error = error as? NIOConnectionError {
-            let reasons = error.connectionErrors.map { reason($0.error) }
-            if !reasons.isEmpty { return Array(Set(reasons)).sorted().joined(separator: "; ") }
-            if let lookup = error.dnsAError ?? error.dnsAAAAError {
-                let why = (lookup as? SocketAddressError.UnknownHost)?.errorDescription ?? "\(lookup)"
-                return "cannot resolve \(error.host): \(why)"
-            }
-            return "no address found for \(error.host)"
-        }
-        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
-        if case ChannelError.connectTimeout(let limit) = error { return "no answer within \(Double(limit.nanoseconds) / 1e9) s" }
-        return "\(error)"
-    }
-
     public static func connect(
         host: String, port: Int, context: TLSContext, policy: PeerPolicy,
         settings: SecureChannelSettings = SecureChannelSettings(),

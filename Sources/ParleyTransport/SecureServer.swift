@@ -60,7 +60,8 @@ public struct SecureServer: Sendable {
                     }
                 }
         } catch {
-            throw TransportError(.connectionFailed, "cannot listen on \(host):\(port): \(error)")
+            let endpoint = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            throw TransportError(.connectionFailed, "cannot listen on \(endpoint): \(SecureClient.reason(error))")
         }
         return SecureServer(listener: listener, port: listener.channel.localAddress?.port ?? port, host: host)
     }

@@ -176,6 +176,19 @@ import Testing
         }
     }
 
+    /// A port already taken: the system's words, not NIO's description of its bind call.
+    @Test func aPortInUseIsSaidPlainly() async throws {
+        let pki = try TestPKI()
+        let context = try TLSContext(configuration: pki.issue("node"), role: .server)
+        let first = try await SecureServer.bind(host: "127.0.0.1", port: 0, context: context, policy: .anyOf(["coordinator"]))
+        await #expect {
+            _ = try await SecureServer.bind(host: "127.0.0.1", port: first.port, context: context, policy: .anyOf(["coordinator"]))
+        } throws: { error in
+            (error as? TransportError)?.message == "cannot listen on 127.0.0.1:\(first.port): Address already in use"
+        }
+        await first.close()
+    }
+
     @Test func plainTCPClientSendingGarbage() async throws {
         let pki = try TestPKI()
         let server = try await EchoServer(pki: pki)
