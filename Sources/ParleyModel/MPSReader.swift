@@ -1225,11 +1225,33 @@ struct MPSParser {
         let terms = quadratic.sorted { $0.key < $1.key }.compactMap { key, value -> QuadraticTerm? in
             value == 0 ? nil : QuadraticTerm(row: Int(key >> 32), column: Int(key & 0xFFFF_FFFF), value: value)
         }
-        return LinearProgram(
+        let program = LinearProgram(
             name: name, sense: sense, objectiveName: objectiveRowName ?? "obj", objective: objective,
             objectiveConstant: objectiveConstant, quadratic: terms,
             matrix: SparseMatrix(rowCount: m, columnStarts: starts, rowIndices: rows, values: values),
             columnLower: lower, columnUpper: upper, rowLower: rowLower, rowUpper: rowUpper,
             columnNames: columnNames, rowNames: rowNames, isInteger: isInteger)
+        if let columns = program.nonConvexColumns() {
+            throw nonConvex(program, columns)
+        }
+        return program
+    }
+
+    /// The error for a quadratic objective that curves the wrong way on `columns`, at the first
+    /// QUADOBJ line that names one of them.
+    func nonConvex(_ program: LinearProgram, _ columns: [Int]) -> ModelFileError {
+        let among = Set(columns)
+        let line = quadraticLine.filter { among.contains(Int($0.key >> 32)) || among.contains(Int($0.key & 0xFFFF_FFFF)) }.values.min()
+        let needs = program.sense == .maximize ? "maximising needs Q negative semidefinite" : "minimising needs Q positive semidefinite"
+        let named = columns.prefix(5).map { "'\(columnNames[$0])'" }.joined(separator: ", ") + (columns.count > 5 ? ", …" : "")
+        let what: String
+        if columns.count == 1, let entry = quadratic[Int64(columns[0]) << 32 | Int64(columns[0])] {
+            what = "its entry for \(named) is \(entry)"
+        } else {
+            what = "it is not, on the coupled columns \(named)"
+        }
+        return fail(
+            "the quadratic objective is not convex: \(needs), and \(what) (CLP would stop at a local optimum, not the optimum)",
+            line: line)
     }
 }

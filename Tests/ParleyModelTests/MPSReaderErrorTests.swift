@@ -390,6 +390,49 @@ import Testing
                 "x.mps:10: duplicate QUADOBJ entry for ('X2', 'X1') (first at line 9); "
                 + "QUADOBJ lists each off-diagonal pair once"),
         Case(
+            label: "QUADOBJ that is concave when minimising",
+            text: head + """
+                    X2        R1      1
+                QUADOBJ
+                    X1        X1      2
+                    X2        X2      -0.5
+                ENDATA
+                """,
+            expected:
+                "x.mps:10: the quadratic objective is not convex: minimising needs Q positive semidefinite, and its entry "
+                + "for 'X2' is -0.5 (CLP would stop at a local optimum, not the optimum)"),
+        Case(
+            label: "QUADOBJ coupling that makes it indefinite",
+            text: head + """
+                    X2        R1      1
+                QUADOBJ
+                    X1        X1      1
+                    X1        X2      3
+                    X2        X2      1
+                ENDATA
+                """,
+            expected:
+                "x.mps:9: the quadratic objective is not convex: minimising needs Q positive semidefinite, and it is not, "
+                + "on the coupled columns 'X1', 'X2' (CLP would stop at a local optimum, not the optimum)"),
+        Case(
+            label: "QUADOBJ that is convex when maximising",
+            text: """
+                NAME          BAD
+                OBJSENSE
+                    MAX
+                ROWS
+                 N  COST
+                 L  R1
+                COLUMNS
+                    X1        COST    1   R1      1
+                QUADOBJ
+                    X1        X1      2
+                ENDATA
+                """,
+            expected:
+                "x.mps:10: the quadratic objective is not convex: maximising needs Q negative semidefinite, and its entry "
+                + "for 'X1' is 2.0 (CLP would stop at a local optimum, not the optimum)"),
+        Case(
             label: "unknown column in QMATRIX",
             text: head + """
                 QMATRIX

@@ -246,6 +246,7 @@ import Testing
         QuadraticTerm(row: 0, column: 1, value: 1),
         QuadraticTerm(row: 1, column: 1, value: 4),
         QuadraticTerm(row: 1, column: 2, value: -0.5),
+        QuadraticTerm(row: 2, column: 2, value: 1),
     ]
 
     @Test func quadobjListsTheUpperTriangleOnce() throws {
@@ -258,12 +259,13 @@ import Testing
                     X1        X2      1
                     X2        X2      4
                     X3        X2      -0.5
+                    X3        X3      1
                 ENDATA
                 """)
         #expect(p.quadratic == Self.expectedTerms)
         #expect(p.isQuadratic)
-        // ½ xᵀQx at x = (1, 1, 1): ½ (2 + 4) + 1 - 0.5, plus the linear part -3.
-        #expect(p.objectiveValue([1, 1, 1]) == 3 + 1 - 0.5 - 3)
+        // ½ xᵀQx at x = (1, 1, 1): ½ (2 + 4 + 1) + 1 - 0.5, plus the linear part -3.
+        #expect(p.objectiveValue([1, 1, 1]) == 3.5 + 1 - 0.5 - 3)
     }
 
     @Test func qmatrixListsTheFullMatrixAndGivesTheSameTerms() throws {
@@ -277,6 +279,7 @@ import Testing
                     X2        X2      4
                     X2        X3      -0.5
                     X3        X2      -0.5
+                    X3        X3      1
                 ENDATA
                 """)
         #expect(p.quadratic == Self.expectedTerms)

@@ -35,7 +35,10 @@ import Testing
             name: "ALL", sense: .maximize, objectiveName: "PROFIT",
             objective: [1, -2.5, 0, 0.1, 3, 0, 7],
             objectiveConstant: -12.75,
-            quadratic: [QuadraticTerm(row: 0, column: 0, value: -2), QuadraticTerm(row: 0, column: 1, value: 0.5)],
+            quadratic: [
+                QuadraticTerm(row: 0, column: 0, value: -2), QuadraticTerm(row: 0, column: 1, value: 0.5),
+                QuadraticTerm(row: 1, column: 1, value: -1),
+            ],
             matrix: SparseMatrix(
                 rowCount: 6, columnCount: 7,
                 triplets: [
@@ -115,6 +118,7 @@ import Testing
                 QUADOBJ
                   X X -2
                   X FREE 0.5
+                  FREE FREE -1
                 ENDATA
 
                 """)
