@@ -184,31 +184,19 @@ struct RowGraph {
     func evaluate(linking: [Int]) -> (blocks: [[Int]], linking: [Int])? {
         var isLinking = Array(repeating: false, count: rowCount)
         for r in linking { isLinking[r] = true }
-        // Union–find over columns, joined through every non-linking row.
-        var parent = Array(0..<columnCount)
-        func find(_ x: Int) -> Int {
-            var x = x
-            while parent[x] != x {
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            }
-            return x
-        }
+        // Columns joined through every non-linking row.
+        var sets = DisjointSets(count: columnCount)
         let starts = rows.columnStarts
         let columns = rows.rowIndices
         for i in nonEmptyRows where !isLinking[i] {
-            let first = find(columns[starts[i]])
-            for k in (starts[i] + 1)..<starts[i + 1] {
-                let other = find(columns[k])
-                if other != first { parent[other] = first }
-            }
+            for k in (starts[i] + 1)..<starts[i + 1] { sets.join(columns[starts[i]], columns[k]) }
         }
         // Blocks numbered by their first row.
         var blockOfRoot: [Int: Int] = [:]
         var blocks: [[Int]] = []
         var blockOfColumn = Array(repeating: -1, count: columnCount)
         for i in nonEmptyRows where !isLinking[i] {
-            let root = find(columns[starts[i]])
+            let root = sets.find(columns[starts[i]])
             let b: Int
             if let known = blockOfRoot[root] {
                 b = known

@@ -23,24 +23,16 @@ extension LinearProgram {
         guard largest > 0 else { return nil }
         let slack = Self.convexityTolerance * largest
 
-        // Blocks of columns coupled by off-diagonal entries (union–find).
-        var parent = Array(0..<columnCount)
-        func root(_ j: Int) -> Int {
-            var j = j
-            while parent[j] != j {
-                parent[j] = parent[parent[j]]
-                j = parent[j]
-            }
-            return j
-        }
+        // Blocks of columns coupled by off-diagonal entries.
+        var sets = DisjointSets(count: columnCount)
         var involved = Set<Int>()
         for t in quadratic where movable[t.row] && movable[t.column] {
             involved.insert(t.row)
             involved.insert(t.column)
-            if t.row != t.column { parent[root(t.row)] = root(t.column) }
+            sets.join(t.row, t.column)
         }
         var blocks: [Int: [Int]] = [:]
-        for j in involved.sorted() { blocks[root(j), default: []].append(j) }
+        for j in involved.sorted() { blocks[sets.find(j), default: []].append(j) }
 
         var entries: [Int: [(Int, Double)]] = [:]
         for t in quadratic where movable[t.row] && movable[t.column] {
