@@ -34,12 +34,21 @@ public struct ConvergenceLogReader: Sendable {
         return records
     }
 
-    /// The end of the file: a last line without a newline is read as a whole line.
+    /// The end of the file: a last line without a newline is read as a whole line. If it does
+    /// not read, the error says it was cut short (a write the disk took only in part), not
+    /// that it is malformed.
     public mutating func finish() throws(ModelFileError) -> [ConvergenceRecord] {
         guard !pending.isEmpty else { return [] }
         let line = pending
         pending = []
-        return try parse(line[...]).map { [$0] } ?? []
+        do {
+            return try parse(line[...]).map { [$0] } ?? []
+        } catch {
+            throw ModelFileError(
+                file: error.file, line: error.line,
+                message: "the last line is cut short (no newline ends it: written only in part, as when the disk fills): "
+                    + error.message)
+        }
     }
 
     private mutating func parse(_ line: ArraySlice<UInt8>) throws(ModelFileError) -> ConvergenceRecord? {

@@ -107,6 +107,20 @@ import Testing
             try ConvergenceReport.load(runDirectory: run)
         }
 
+        // In a finished run (a summary beside the log), a last line without its newline that
+        // does not read was cut short, and is called so.
+        let cut = try SampleRun.directory(log: good + "\n" + #"{"iteration": 2, "seconds": 0."#)
+        defer { try? FileManager.default.removeItem(atPath: cut) }
+        try #"{"status": "optimal"}"#.write(toFile: ConvergenceReport.summaryPath(runDirectory: cut), atomically: true, encoding: .utf8)
+        #expect(
+            throws: ModelFileError(
+                file: "\(cut)/convergence.jsonl", line: 2,
+                message: "the last line is cut short (no newline ends it: written only in part, as when the disk fills): "
+                    + #"not a JSON object: {"iteration": 2, "seconds": 0."#)
+        ) {
+            try ConvergenceReport.load(runDirectory: cut)
+        }
+
         let typed = try SampleRun.directory(log: good + "\n" + #"{"iteration": 2, "gap": "small"}"# + "\n")
         defer { try? FileManager.default.removeItem(atPath: typed) }
         #expect(throws: ModelFileError(file: "\(typed)/convergence.jsonl", line: 2, message: #""gap" is not a number"#)) {
