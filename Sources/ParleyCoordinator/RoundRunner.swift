@@ -248,9 +248,9 @@ struct RoundRunner: Sendable {
         var result: RoundResult
         var instruction: [PlanInstruction.Kind]? = nil
         let cpuAtStart = ProcessCPU.seconds()
+        let writer = checkpoints ? try CheckpointWriter(runDirectory: outputDirectory, resumed: resume) : nil
         switch self.method {
         case .dw:
-            let writer = checkpoints ? try CheckpointWriter(runDirectory: outputDirectory, resumed: resume) : nil
             var sink: (@Sendable (DantzigWolfeCheckpoint) -> Void)? = nil
             if let writer { sink = { checkpoint in writer.submit(.dw(checkpoint)) } }
             var saved: DantzigWolfeCheckpoint? = nil
@@ -261,13 +261,11 @@ struct RoundRunner: Sendable {
             }
             let (r, weights) = try await DantzigWolfe(settings: dantzigWolfe).run(
                 round: round, contract: contract, partners: partners, observer: observer, resume: saved, checkpoint: sink)
-            await writer?.flush()
             result = r
             // DW returns weights only when it hands over a plan (optimal, or stopped at a limit
             // in phase 2); every other end returns none.
             if weights.count == partners.count { instruction = weights.map { .weights($0) } }
         case .admm:
-            let writer = checkpoints ? try CheckpointWriter(runDirectory: outputDirectory, resumed: resume) : nil
             var sink: (@Sendable (ADMMCheckpoint) -> Void)? = nil
             if let writer { sink = { checkpoint in writer.submit(.admm(checkpoint)) } }
             var saved: ADMMCheckpoint? = nil
@@ -278,9 +276,9 @@ struct RoundRunner: Sendable {
             }
             result = try await ADMM(settings: admm).run(
                 round: round, contract: contract, partners: partners, observer: observer, resume: saved, checkpoint: sink)
-            await writer?.flush()
             if result.status == .converged { instruction = Array(repeating: .lastIterate, count: partners.count) }
         }
+        await writer?.flush()
         // This process's CPU time over the round (the plan instructions excepted, as `seconds`):
         // the coordinator's own, plus the partners' with --local.
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
